@@ -1,0 +1,163 @@
+"""Accounts: register, authenticate, tokens and sessions, memberships."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from o2o.accounts.exceptions import InvalidCredentials, InvalidToken, LoginTaken, WeakPassword
+from o2o.accounts.models import AccessToken, MemberRole, Membership, TokenKind, User
+from o2o.accounts.passwords import hash_password, verify_password
+from o2o.accounts.principal import Grant, Principal
+from o2o.core.clock import utcnow
+
+TOKEN_PREFIX = {TokenKind.API: "o2o_", TokenKind.SESSION: "o2s_"}
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_password(password: str, email: str) -> None:
+    if len(password) < 8:
+        raise WeakPassword("Use at least 8 characters.", field="password")
+    if password.lower() in email.lower() or len(set(password)) < 4:
+        raise WeakPassword(
+            "This password is too easy to guess; mix more different characters.", field="password"
+        )
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    phone: str | None = None,
+    locale: str = "en",
+    is_platform_admin: bool = False,
+    is_courier: bool = False,
+) -> User:
+    """Create a shopper account (every user can shop); the email is the login."""
+    email = email.strip().lower()
+    _check_password(password, email)
+    same_login = [User.email == email] + ([User.phone == phone] if phone else [])
+    taken = await session.scalar(select(User.id).where(or_(*same_login)))
+    if taken is not None:
+        raise LoginTaken(
+            "An account with this email or phone exists; log in instead.", field="email"
+        )
+    user = User(
+        email=email,
+        phone=phone,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        locale=locale,
+        is_platform_admin=is_platform_admin,
+        is_courier=is_courier,
+    )
+    session.add(user)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise LoginTaken("An account with this email or phone exists.", field="email") from exc
+    return user
+
+
+async def authenticate(session: AsyncSession, *, login: str, password: str) -> User:
+    """The user whose email or phone and password match; one error for every failure."""
+    login = login.strip()
+    user = await session.scalar(
+        select(User).where(or_(User.email == login.lower(), User.phone == login))
+    )
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        raise InvalidCredentials("The login or password is wrong.")
+    return user
+
+
+async def issue_token(
+    session: AsyncSession, *, user_id: int, kind: TokenKind, ttl: timedelta
+) -> tuple[str, datetime]:
+    """A new opaque token; only its digest is stored, so the plain token is shown once."""
+    token = TOKEN_PREFIX[kind] + secrets.token_urlsafe(32)
+    expires_at = utcnow() + ttl
+    session.add(
+        AccessToken(user_id=user_id, kind=kind, token_hash=_digest(token), expires_at=expires_at)
+    )
+    await session.flush()
+    return token, expires_at
+
+
+async def revoke_token(session: AsyncSession, *, token: str) -> None:
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.token_hash == _digest(token), AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def principal_for_token(session: AsyncSession, *, token: str, kind: TokenKind) -> Principal:
+    """Who holds this token; expired, revoked or unknown tokens are refused alike."""
+    row = await session.execute(
+        select(User)
+        .join(AccessToken, AccessToken.user_id == User.id)
+        .where(
+            AccessToken.token_hash == _digest(token),
+            AccessToken.kind == kind,
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > utcnow(),
+            User.is_active.is_(True),
+        )
+    )
+    user = row.scalar_one_or_none()
+    if user is None:
+        raise InvalidToken("The token is unknown, expired or revoked; log in again.")
+    return await principal_for_user(session, user=user)
+
+
+async def principal_for_user(session: AsyncSession, *, user: User) -> Principal:
+    memberships = await session.scalars(
+        select(Membership).where(Membership.user_id == user.id).order_by(Membership.merchant_id)
+    )
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        is_platform_admin=user.is_platform_admin,
+        is_courier=user.is_courier,
+        grants=tuple(
+            Grant(m.merchant_id, MemberRole(m.role), frozenset(m.store_ids or ()))
+            for m in memberships
+        ),
+    )
+
+
+async def add_membership(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    merchant_id: int,
+    role: MemberRole,
+    store_ids: list[int] | None = None,
+) -> Membership:
+    membership = Membership(
+        user_id=user_id, merchant_id=merchant_id, role=role, store_ids=sorted(store_ids or [])
+    )
+    session.add(membership)
+    await session.flush()
+    return membership
+
+
+async def get_user(session: AsyncSession, *, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def count_users(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(User.id))) or 0)

@@ -1,0 +1,21 @@
+"""The ``o2o`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from o2o.cli import bench, demo, run
+
+app = typer.Typer(
+    help="O2O: nearby stores, live stock, pickup, delivery, vouchers, bookings.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.command("demo")(demo.demo)
+app.command("serve")(run.serve)
+app.command("migrate")(run.migrate)
+app.add_typer(demo.seed_app, name="seed")
+app.add_typer(bench.bench_app, name="bench")
+
+if __name__ == "__main__":
+    app()

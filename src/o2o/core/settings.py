@@ -1,0 +1,34 @@
+"""Settings, read from the environment (prefix ``O2O_``) or passed in by tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the platform needs to start; nothing is read at import time."""
+
+    model_config = SettingsConfigDict(env_prefix="O2O_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/o2o.db"
+    redis_url: str | None = None
+    data_dir: Path = Path("var")
+    secret_key: str = Field(default="dev-only-secret-change-me", min_length=16)
+    token_ttl_hours: int = 24 * 30
+    session_ttl_hours: int = 24 * 14
+    base_url: str = "http://127.0.0.1:8000"
+    default_locale: str = "en"
+    # Demo pages show the seeded logins; never on in production.
+    demo_mode: bool = False
+    sql_echo: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"

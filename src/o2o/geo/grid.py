@@ -1,0 +1,80 @@
+"""A latitude/longitude grid whose cells are numbered row by row.
+
+Each store and each stock row carries the number of the grid cell it lies in. Cells are
+numbered ``row * COLUMNS + column``, so all the cells of one row between two longitudes form
+one contiguous integer range. The cells that may hold points within ``r`` metres of a point are
+therefore a handful of ``BETWEEN`` ranges (one per row crossed by the circle's bounding box),
+which any B-tree (SQLite or PostgreSQL) answers with one seek per range. The cover is exact
+by construction: it contains the whole spherical cap, so no store near an edge is missed.
+"""
+
+from __future__ import annotations
+
+import math
+
+from o2o.geo.distance import EARTH_RADIUS_M
+
+CELL_DEG = 0.01  # about 1.1 km north-south
+ROWS = round(180 / CELL_DEG)
+COLUMNS = round(360 / CELL_DEG)
+
+
+def _row(lat: float) -> int:
+    return min(ROWS - 1, max(0, math.floor((lat + 90.0) / CELL_DEG)))
+
+
+def _column(lng: float) -> int:
+    return min(COLUMNS - 1, max(0, math.floor((lng + 180.0) / CELL_DEG)))
+
+
+def cell_of(lat: float, lng: float) -> int:
+    """The number of the grid cell that contains the point."""
+    return _row(lat) * COLUMNS + _column(lng)
+
+
+def cap_bounds(lat: float, lng: float, radius_m: float) -> tuple[float, float, float, float | None]:
+    """Latitude range and longitude half-width of a spherical cap's bounding box.
+
+    Returns ``(min_lat, max_lat, min_lng, dlng)``; ``dlng`` is ``None`` when the cap contains a
+    pole, in which case every longitude is covered.
+    """
+    angular = radius_m / EARTH_RADIUS_M
+    dlat = math.degrees(angular)
+    min_lat, max_lat = lat - dlat, lat + dlat
+    if min_lat <= -90.0 or max_lat >= 90.0 or angular >= math.pi / 2:
+        return max(min_lat, -90.0), min(max_lat, 90.0), -180.0, None
+    # Widest longitude extent of a cap (see Chamberlain & Duquette, bounding a circle on a sphere).
+    dlng = math.degrees(math.asin(min(1.0, math.sin(angular) / math.cos(math.radians(lat)))))
+    return min_lat, max_lat, lng - dlng, dlng
+
+
+def cover_ranges(lat: float, lng: float, radius_m: float) -> list[tuple[int, int]]:
+    """Inclusive cell-number ranges that together contain every point within ``radius_m``."""
+    min_lat, max_lat, min_lng, dlng = cap_bounds(lat, lng, radius_m)
+    spans: list[tuple[int, int]]
+    if dlng is None or dlng >= 180.0:
+        spans = [(0, COLUMNS - 1)]
+    else:
+        west, east = lng - dlng, lng + dlng
+        if west < -180.0:
+            spans = [(0, _column(east)), (_column(west + 360.0), COLUMNS - 1)]
+        elif east > 180.0:
+            spans = [(_column(west), COLUMNS - 1), (0, _column(east - 360.0))]
+        else:
+            spans = [(_column(west), _column(east))]
+    del min_lng
+    ranges: list[tuple[int, int]] = []
+    for row in range(_row(min_lat), _row(max_lat) + 1):
+        base = row * COLUMNS
+        ranges.extend((base + a, base + b) for a, b in spans)
+    return _merge(ranges)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged

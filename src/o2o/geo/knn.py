@@ -1,0 +1,85 @@
+"""Exact k-nearest search within a radius, over any table that carries grid cells.
+
+The search asks for the rows in the grid cover of a small circle first and widens it only
+while fewer than ``limit + 1`` acceptable rows lie inside; rows within the current circle are
+then exactly the nearest ones, because everything outside it is farther away. Distances are
+great-circle distances computed in Python, so SQLite and PostgreSQL return the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from o2o.geo.distance import haversine_m
+from o2o.geo.grid import cover_ranges
+
+Ranges = list[tuple[int, int]]
+Row = tuple[int, float, float, Any]  # id, lat, lng, payload
+Fetch = Callable[[Ranges], Awaitable[Iterable[Row]]]
+Accept = Callable[[list[int]], Awaitable[set[int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    distance_m: float
+    id: int
+    payload: Any
+
+
+async def nearest(
+    *,
+    lat: float,
+    lng: float,
+    radius_m: float,
+    limit: int,
+    fetch: Fetch,
+    accept: Accept | None = None,
+    after: tuple[float, int] | None = None,
+    first_radius_m: float = 600.0,
+    chunk: int = 64,
+) -> tuple[list[Hit], bool]:
+    """The ``limit`` nearest accepted rows within ``radius_m`` after the ``after`` key.
+
+    ``fetch`` returns the rows of the given cell ranges (a superset is fine); ``accept`` decides
+    which ids pass filters that need more than the position (called in distance order, in
+    chunks, so a page rarely looks at more than it shows). Returns the hits and whether more
+    exist. Ordered by ``(distance, id)``, which is also the keyset of ``after``.
+    """
+    start = after[0] if after else 0.0
+    r = min(radius_m, start + first_radius_m)
+    decided: dict[int, bool] = {}
+    while True:
+        hits = _within(await fetch(cover_ranges(lat, lng, r)), lat, lng, r, after)
+        accepted: list[Hit] = []
+        for i in range(0, len(hits), chunk):
+            part = hits[i : i + chunk]
+            if accept is not None:
+                todo = [h.id for h in part if h.id not in decided]
+                if todo:
+                    ok = await accept(todo)
+                    decided.update((i_, i_ in ok) for i_ in todo)
+                accepted.extend(h for h in part if decided[h.id])
+            else:
+                accepted.extend(part)
+            if len(accepted) > limit:
+                break
+        if len(accepted) > limit or r >= radius_m:
+            return accepted[:limit], len(accepted) > limit
+        # Widen in proportion to what is missing (density), at least doubling the band.
+        band = r - start
+        missing = (limit + 1) / max(len(accepted), 0.5)
+        r = min(radius_m, start + band * max(2.0, min(4.0, missing**0.5 * 1.2)))
+
+
+def _within(
+    rows: Iterable[Row], lat: float, lng: float, r: float, after: tuple[float, int] | None
+) -> list[Hit]:
+    hits = []
+    for id_, la, ln, payload in rows:
+        d = haversine_m(lat, lng, la, ln)
+        if d <= r and (after is None or (d, id_) > after):
+            hits.append(Hit(d, id_, payload))
+    hits.sort(key=lambda h: (h.distance_m, h.id))
+    return hits

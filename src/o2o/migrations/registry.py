@@ -1,0 +1,17 @@
+"""Imports every domain's tables so that ``Base.metadata`` is complete (for Alembic)."""
+
+from __future__ import annotations
+
+from o2o.core.db import Base
+
+
+def load_all_models() -> type[Base]:
+    # Imported here, not at module level: core must not depend on domains at import time.
+    import o2o.accounts.models
+    import o2o.catalog.models
+    import o2o.core.idempotency_models
+    import o2o.inventory.models
+    import o2o.merchants.models
+    import o2o.regions.models  # noqa: F401
+
+    return Base
