@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from o2o.api.deps import SessionDep
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from o2o.inventory import queries as inventory_queries
 from o2o.merchants import queries as store_queries
 from o2o.merchants import service as merchants_service
 from o2o.merchants.schemas import NearbyStoreRead, StoreRead
@@ -71,9 +72,28 @@ async def nearby_stores(
 ) -> NearbyPage:
     """Stores near a point, nearest first; with ``variant_id``, only those that have it."""
     filters = store_queries.StoreFilters(category=category, q=q, open_now=open_now)
-    page = await store_queries.nearby_stores(
-        session, lat=lat, lng=lng, radius_m=radius_m, limit=limit, cursor=cursor, filters=filters
-    )
+    if variant_id is not None:
+        page = await inventory_queries.nearby_with_stock(
+            session,
+            lat=lat,
+            lng=lng,
+            radius_m=radius_m,
+            variant_id=variant_id,
+            min_qty=min_qty,
+            limit=limit,
+            cursor=cursor,
+            filters=filters,
+        )
+    else:
+        page = await store_queries.nearby_stores(
+            session,
+            lat=lat,
+            lng=lng,
+            radius_m=radius_m,
+            limit=limit,
+            cursor=cursor,
+            filters=filters,
+        )
     return NearbyPage(items=page.items, next_cursor=page.next_cursor)
 
 

@@ -1,0 +1,108 @@
+"""Read side of stock: nearby stores that have a variant, and a product's availability map."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from o2o.core.clock import utcnow
+from o2o.core.db import between_any
+from o2o.core.pagination import Page
+from o2o.geo import knn
+from o2o.inventory.models import StockLevel
+from o2o.merchants import queries as store_queries
+from o2o.merchants.schemas import NearbyStoreRead
+
+
+async def nearby_with_stock(
+    session: AsyncSession,
+    *,
+    lat: float,
+    lng: float,
+    radius_m: float,
+    variant_id: int,
+    min_qty: int = 1,
+    limit: int = 20,
+    cursor: str | None = None,
+    filters: store_queries.StoreFilters | None = None,
+    at: datetime | None = None,
+) -> Page[NearbyStoreRead]:
+    """Stores near a point with at least ``min_qty`` of the variant available, nearest first."""
+    store_queries.check_search_area(lat, lng, radius_m)
+    at = at or utcnow()
+    after = store_queries.decode_distance_cursor(cursor)
+
+    async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
+        rows = await session.execute(
+            select(StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available).where(
+                StockLevel.variant_id == variant_id,
+                between_any(StockLevel.cell, ranges),
+                StockLevel.available >= min_qty,
+            )
+        )
+        return rows.all()
+
+    hits, more = await knn.nearest(
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        limit=limit,
+        fetch=fetch,
+        accept=await store_queries.store_filter(
+            session, filters or store_queries.StoreFilters(), at=at
+        ),
+        after=after,
+    )
+    quantities = {h.id: int(h.payload) for h in hits}
+    return await store_queries.page_of_hits(session, hits, more, at=at, quantities=quantities)
+
+
+@dataclass(frozen=True)
+class StoreStock:
+    store_id: int
+    distance_m: float
+    quantities: dict[int, int]  # variant id -> available
+
+
+async def product_availability(
+    session: AsyncSession,
+    *,
+    lat: float,
+    lng: float,
+    radius_m: float,
+    variant_ids: list[int],
+    limit: int = 50,
+) -> list[StoreStock]:
+    """Every listed variant's availability at the nearest stores stocking any of them."""
+    store_queries.check_search_area(lat, lng, radius_m)
+    if not variant_ids:
+        return []
+
+    async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
+        rows = await session.execute(
+            select(
+                StockLevel.store_id,
+                StockLevel.lat,
+                StockLevel.lng,
+                StockLevel.variant_id,
+                StockLevel.available,
+            ).where(StockLevel.variant_id.in_(variant_ids), between_any(StockLevel.cell, ranges))
+        )
+        per_store: dict[int, tuple[float, float, dict[int, int]]] = {}
+        for store_id, la, ln, vid, available in rows:
+            per_store.setdefault(store_id, (la, ln, {}))[2][vid] = available
+        return [(sid, la, ln, q) for sid, (la, ln, q) in per_store.items()]
+
+    hits, _more = await knn.nearest(
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        limit=limit,
+        fetch=fetch,
+        accept=await store_queries.store_filter(session, store_queries.StoreFilters(), at=utcnow()),
+    )
+    return [StoreStock(h.id, h.distance_m, dict(h.payload)) for h in hits]

@@ -1,0 +1,246 @@
+"""Stock per store and variant. Every change of on-hand writes one ledger movement.
+
+No-negative stock is enforced by the database: decrements are conditional updates
+(``WHERE on_hand - reserved >= :qty``) backed by CHECK constraints, never read-then-write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from o2o.catalog.models import Variant
+from o2o.inventory.exceptions import (
+    BelowReserved,
+    InsufficientStock,
+    InvalidQuantity,
+    UnknownVariant,
+)
+from o2o.inventory.models import MovementKind, StockLevel, StockMovement
+from o2o.merchants.models import Store
+
+MAX_QTY = 1_000_000
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    store_id: int
+    variant_id: int
+    qty_delta: int
+    on_hand: int
+    available: int
+
+
+def _check_qty(qty: int, *, field: str = "qty", allow_zero: bool = False) -> None:
+    low = 0 if allow_zero else 1
+    if not low <= qty <= MAX_QTY:
+        raise InvalidQuantity(f"{field} must be between {low} and {MAX_QTY}.", field=field)
+
+
+async def _variant_of_merchant(session: AsyncSession, *, variant_id: int, merchant_id: int) -> None:
+    found = await session.scalar(
+        select(Variant.id).where(Variant.id == variant_id, Variant.merchant_id == merchant_id)
+    )
+    if found is None:
+        raise UnknownVariant(
+            f"The store's merchant has no variant {variant_id}.", field="variant_id"
+        )
+
+
+async def _ensure_level(session: AsyncSession, *, store: Store, variant_id: int) -> None:
+    """Create the (store, variant) row at zero if it does not exist; safe under concurrency."""
+    values = {
+        "store_id": store.id,
+        "variant_id": variant_id,
+        "region_id": store.region_id,
+        "cell": store.cell,
+        "lat": store.lat,
+        "lng": store.lng,
+        "on_hand": 0,
+        "reserved": 0,
+    }
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(StockLevel)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["store_id", "variant_id"])
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    *,
+    store: Store,
+    variant_id: int,
+    kind: MovementKind,
+    qty_delta: int,
+    on_hand_after: int,
+    reference: str,
+    note: str,
+    actor_user_id: int | None,
+) -> None:
+    session.add(
+        StockMovement(
+            store_id=store.id,
+            variant_id=variant_id,
+            region_id=store.region_id,
+            kind=kind,
+            qty_delta=qty_delta,
+            on_hand_after=on_hand_after,
+            reference=reference,
+            note=note,
+            actor_user_id=actor_user_id,
+        )
+    )
+
+
+async def set_on_hand(
+    session: AsyncSession,
+    *,
+    store: Store,
+    variant_id: int,
+    on_hand: int,
+    kind: MovementKind = MovementKind.ADJUSTMENT,
+    reference: str = "",
+    note: str = "",
+    actor_user_id: int | None = None,
+) -> LevelChange:
+    """Set a counted quantity; the ledger records the difference. Refused below reservations."""
+    _check_qty(on_hand, field="on_hand", allow_zero=True)
+    await _variant_of_merchant(session, variant_id=variant_id, merchant_id=store.merchant_id)
+    await _ensure_level(session, store=store, variant_id=variant_id)
+    # Lock the row so the delta we record is against the value we replace.
+    level = await session.scalar(
+        select(StockLevel)
+        .where(StockLevel.store_id == store.id, StockLevel.variant_id == variant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert level is not None  # ensured just above, in this transaction
+    if on_hand < level.reserved:
+        raise BelowReserved(
+            f"{level.reserved} units are reserved for orders; on hand cannot go below that.",
+            field="on_hand",
+        )
+    delta = on_hand - level.on_hand
+    level.on_hand = on_hand
+    await session.flush()
+    await session.refresh(level, ["available"])
+    if delta:
+        await _record(
+            session,
+            store=store,
+            variant_id=variant_id,
+            kind=kind,
+            qty_delta=delta,
+            on_hand_after=on_hand,
+            reference=reference,
+            note=note,
+            actor_user_id=actor_user_id,
+        )
+    return LevelChange(store.id, variant_id, delta, level.on_hand, level.available)
+
+
+async def add_stock(
+    session: AsyncSession,
+    *,
+    store: Store,
+    variant_id: int,
+    qty: int,
+    kind: MovementKind = MovementKind.RESTOCK,
+    reference: str = "",
+    note: str = "",
+    actor_user_id: int | None = None,
+) -> LevelChange:
+    """Receive units (restock, return, transfer in)."""
+    _check_qty(qty)
+    await _variant_of_merchant(session, variant_id=variant_id, merchant_id=store.merchant_id)
+    await _ensure_level(session, store=store, variant_id=variant_id)
+    row = (
+        await session.execute(
+            update(StockLevel)
+            .where(StockLevel.store_id == store.id, StockLevel.variant_id == variant_id)
+            .values(on_hand=StockLevel.on_hand + qty)
+            .returning(StockLevel.on_hand, StockLevel.available)
+        )
+    ).one()
+    await _record(
+        session,
+        store=store,
+        variant_id=variant_id,
+        kind=kind,
+        qty_delta=qty,
+        on_hand_after=row.on_hand,
+        reference=reference,
+        note=note,
+        actor_user_id=actor_user_id,
+    )
+    return LevelChange(store.id, variant_id, qty, row.on_hand, row.available)
+
+
+async def remove_stock(
+    session: AsyncSession,
+    *,
+    store: Store,
+    variant_id: int,
+    qty: int,
+    kind: MovementKind = MovementKind.SALE,
+    reference: str = "",
+    note: str = "",
+    actor_user_id: int | None = None,
+) -> LevelChange:
+    """Take units out of what is available (not reserved); refused if there are not enough."""
+    _check_qty(qty)
+    row = (
+        await session.execute(
+            update(StockLevel)
+            .where(
+                StockLevel.store_id == store.id,
+                StockLevel.variant_id == variant_id,
+                StockLevel.on_hand - StockLevel.reserved >= qty,
+            )
+            .values(on_hand=StockLevel.on_hand - qty)
+            .returning(StockLevel.on_hand, StockLevel.available)
+        )
+    ).one_or_none()
+    if row is None:
+        raise InsufficientStock(
+            f"Store {store.id} does not have {qty} available of variant {variant_id}.",
+            field="qty",
+            store_id=store.id,
+            variant_id=variant_id,
+        )
+    await _record(
+        session,
+        store=store,
+        variant_id=variant_id,
+        kind=kind,
+        qty_delta=-qty,
+        on_hand_after=row.on_hand,
+        reference=reference,
+        note=note,
+        actor_user_id=actor_user_id,
+    )
+    return LevelChange(store.id, variant_id, -qty, row.on_hand, row.available)
+
+
+async def get_level(session: AsyncSession, *, store_id: int, variant_id: int) -> StockLevel | None:
+    return await session.scalar(
+        select(StockLevel).where(
+            StockLevel.store_id == store_id, StockLevel.variant_id == variant_id
+        )
+    )
+
+
+async def move_store(session: AsyncSession, *, store: Store) -> None:
+    """Copy a store's new position onto its stock rows (they carry it for geo search)."""
+    await session.execute(
+        update(StockLevel)
+        .where(StockLevel.store_id == store.id)
+        .values(cell=store.cell, lat=store.lat, lng=store.lng, region_id=store.region_id)
+    )
