@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from o2o import __version__
 from o2o.api import errors as api_errors
@@ -14,6 +13,7 @@ from o2o.api.routes import auth, health, regions, stores
 from o2o.core.broker import Broker, create_broker
 from o2o.core.db import Database
 from o2o.core.settings import Settings
+from o2o.web import setup as web_setup
 
 API_PREFIX = "/api/v1"
 
@@ -52,10 +52,7 @@ def create_app(
     api_errors.install(app)
     app.include_router(health.router)
 
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse(f"{API_PREFIX}/docs")
-
     for module in (auth, regions, stores):
         app.include_router(module.router, prefix=API_PREFIX)
+    web_setup.install(app)
     return app

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # Demo pages show the seeded logins; never on in production.
     demo_mode: bool = False
     sql_echo: bool = False
+    # Map tiles for the pages' maps ({z}/{x}/{y}); pages still work when tiles cannot load.
+    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "&copy; OpenStreetMap contributors"
 
     @property
     def is_sqlite(self) -> bool:
