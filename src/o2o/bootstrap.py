@@ -10,10 +10,11 @@ from fastapi.responses import RedirectResponse
 
 from o2o import __version__
 from o2o.api import errors as api_errors
-from o2o.api.routes import auth, health, regions, stores
+from o2o.api.routes import auth, catalog, health, media, merchants, regions, stores
 from o2o.core.broker import Broker, create_broker
 from o2o.core.db import Database
 from o2o.core.settings import Settings
+from o2o.core.storage import LocalStorage
 
 API_PREFIX = "/api/v1"
 
@@ -49,6 +50,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = db
     app.state.broker = live
+    app.state.storage = LocalStorage(settings.media_dir)
     api_errors.install(app)
     app.include_router(health.router)
 
@@ -56,6 +58,7 @@ def create_app(
     async def home() -> RedirectResponse:
         return RedirectResponse(f"{API_PREFIX}/docs")
 
-    for module in (auth, regions, stores):
+    app.include_router(media.router)
+    for module in (auth, regions, stores, merchants, catalog):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

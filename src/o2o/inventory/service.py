@@ -115,13 +115,14 @@ async def set_on_hand(
     await _variant_of_merchant(session, variant_id=variant_id, merchant_id=store.merchant_id)
     await _ensure_level(session, store=store, variant_id=variant_id)
     # Lock the row so the delta we record is against the value we replace.
-    level = await session.scalar(
-        select(StockLevel)
-        .where(StockLevel.store_id == store.id, StockLevel.variant_id == variant_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert level is not None  # ensured just above, in this transaction
+    level = (
+        await session.scalars(
+            select(StockLevel)
+            .where(StockLevel.store_id == store.id, StockLevel.variant_id == variant_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).one()
     if on_hand < level.reserved:
         raise BelowReserved(
             f"{level.reserved} units are reserved for orders; on hand cannot go below that.",
