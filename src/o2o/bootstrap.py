@@ -9,10 +9,11 @@ from fastapi import FastAPI
 
 from o2o import __version__
 from o2o.api import errors as api_errors
-from o2o.api.routes import auth, health, regions, stores
+from o2o.api.routes import auth, catalog, health, media, merchants, regions, stores
 from o2o.core.broker import Broker, create_broker
 from o2o.core.db import Database
 from o2o.core.settings import Settings
+from o2o.core.storage import LocalStorage
 from o2o.web import setup as web_setup
 
 API_PREFIX = "/api/v1"
@@ -49,10 +50,12 @@ def create_app(
     app.state.settings = settings
     app.state.database = db
     app.state.broker = live
+    app.state.storage = LocalStorage(settings.media_dir)
     api_errors.install(app)
     app.include_router(health.router)
 
-    for module in (auth, regions, stores):
+    app.include_router(media.router)
+    for module in (auth, regions, stores, merchants, catalog):
         app.include_router(module.router, prefix=API_PREFIX)
     web_setup.install(app)
     return app

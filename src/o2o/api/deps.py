@@ -14,11 +14,17 @@ from o2o.accounts.models import TokenKind
 from o2o.accounts.principal import Principal
 from o2o.core.db import Database
 from o2o.core.settings import Settings
+from o2o.core.storage import Storage
 
 
 def get_database(request: Request) -> Database:
     db: Database = request.app.state.database
     return db
+
+
+def get_storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
 
 
 def get_settings(request: Request) -> Settings:

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from o2o.catalog.models import Variant
 from o2o.core.clock import utcnow
 from o2o.core.db import between_any
 from o2o.core.pagination import Page
@@ -106,3 +107,13 @@ async def product_availability(
         accept=await store_queries.store_filter(session, store_queries.StoreFilters(), at=utcnow()),
     )
     return [StoreStock(h.id, h.distance_m, dict(h.payload)) for h in hits]
+
+
+def product_ids_in_stock_at(store_id: int) -> Select[int]:
+    """Subquery: products with at least one unit available at the store."""
+    return (
+        select(Variant.product_id)
+        .join(StockLevel, StockLevel.variant_id == Variant.id)
+        .where(StockLevel.store_id == store_id, StockLevel.available > 0)
+        .distinct()
+    )
