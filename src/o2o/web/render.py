@@ -38,7 +38,10 @@ def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
 def money(minor: int, currency: str, locale: str) -> str:
     """Integer minor units as the locale writes the amount (``¥25.00``, ``CN¥25.00``)."""
     amount = Decimal(minor).scaleb(-get_currency_precision(currency))
-    return str(format_currency(amount, currency, locale=locale))
+    pattern = "¤#,##0" if amount == amount.to_integral_value() else "¤#,##0.00"
+    text = str(format_currency(amount, currency, pattern, locale=locale, currency_digits=False))
+    # Shoppers in China read "¥", not the international "CN¥".
+    return text.replace("CN¥", "¥")
 
 
 def distance(translations: Translations, metres: float | None) -> str:
@@ -46,7 +49,8 @@ def distance(translations: Translations, metres: float | None) -> str:
         return ""
     if metres < 1000:
         return str(translations.gettext("%(n)s m") % {"n": int(round(metres, -1) or 10)})
-    return str(translations.gettext("%(n)s km") % {"n": f"{metres / 1000:.1f}"})
+    km = f"{metres / 1000:.0f}" if metres >= 10_000 else f"{metres / 1000:.1f}"
+    return str(translations.gettext("%(n)s km") % {"n": km})
 
 
 def delivery_minutes(metres: float) -> int:

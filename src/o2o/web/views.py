@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from o2o.core.clock import utcnow
 from o2o.merchants.hours import hhmm
 from o2o.regions import service as regions_service
 from o2o.regions.models import Region
@@ -85,3 +88,20 @@ def _minutes(text: str) -> int:
     if not (0 <= hours <= 24 and 0 <= minutes < 60) or (hours == 24 and minutes):
         raise ValueError(text)
     return hours * 60 + minutes
+
+
+def closing_today(week: list[list[list[int]]], local_now: datetime) -> str | None:
+    """When the store closes, if it is open at ``local_now`` (store-local time): ``21:30``."""
+    minute = local_now.hour * 60 + local_now.minute
+    today, yesterday = week[local_now.weekday()], week[(local_now.weekday() - 1) % 7]
+    for start, end in today:
+        if start <= minute < end:
+            return hhmm(end)
+    for start, end in yesterday:
+        if start <= minute + 1440 < end:
+            return hhmm(end - 1440)
+    return None
+
+
+def local_time(region: Region) -> datetime:
+    return utcnow().astimezone(ZoneInfo(region.timezone))

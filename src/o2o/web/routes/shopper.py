@@ -9,8 +9,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from o2o.catalog import queries as catalog_queries
+from o2o.catalog import service as catalog_service
+from o2o.catalog.schemas import ProductSummary
 from o2o.core.clock import utcnow
 from o2o.core.errors import InvalidInput
+from o2o.inventory import queries as inventory_queries
 from o2o.merchants import queries as store_queries
 from o2o.merchants import service as merchants_service
 from o2o.regions.models import Region
@@ -95,7 +99,7 @@ async def store_page(request: Request, session: SessionDep, store_id: int) -> Re
     card = (await store_queries.store_cards(session, [store.id]))[store.id]
     region = next(r for r in await views.regions(session) if r.id == card.region_id)
     local_now: datetime = utcnow().astimezone(ZoneInfo(region.timezone))
-    products = await _products_at(session, store_id=store.id)
+    products = await _products_at(request, session, store_id=store.id)
     return render(
         request,
         "shopper/store.html",
@@ -110,10 +114,16 @@ async def store_page(request: Request, session: SessionDep, store_id: int) -> Re
     )
 
 
-async def _products_at(session: SessionDep, *, store_id: int) -> list[object]:
-    """Products in stock at the store, once the catalog provides them."""
-    del session, store_id
-    return []
+async def _products_at(
+    request: Request, session: SessionDep, *, store_id: int
+) -> list[ProductSummary]:
+    """Products with at least one unit available at the store."""
+    products = await catalog_service.search_products(
+        session, product_ids=inventory_queries.product_ids_in_stock_at(store_id), limit=40
+    )
+    return await catalog_queries.product_summaries(
+        session, products[:40], storage=request.app.state.storage
+    )
 
 
 @router.get("/deals")

@@ -22,7 +22,7 @@
   }
   function dist(m) {
     if (m < 1000) { return fmt(text.m, { n: Math.max(10, Math.round(m / 10) * 10) }); }
-    return fmt(text.km, { n: (m / 1000).toFixed(1) });
+    return fmt(text.km, { n: (m / 1000).toFixed(m >= 10000 ? 0 : 1) });
   }
   function deliveryMinutes(m) { return 5 * Math.round((15 + m / 200) / 5); }
   function pick(s, name) { return (cfg.zh && s[name + "_zh"]) || s[name] || ""; }
