@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from o2o import __version__
 from o2o.api import errors as api_errors
-from o2o.api.routes import auth, catalog, health, media, merchants, regions, stores
+from o2o.api.routes import admin, auth, catalog, health, media, merchants, regions, stores
 from o2o.core.broker import Broker, create_broker
 from o2o.core.db import Database
 from o2o.core.settings import Settings
@@ -55,7 +55,7 @@ def create_app(
     app.include_router(health.router)
 
     app.include_router(media.router)
-    for module in (auth, regions, stores, merchants, catalog):
+    for module in (auth, regions, stores, merchants, catalog, admin):
         app.include_router(module.router, prefix=API_PREFIX)
     web_setup.install(app)
     return app
