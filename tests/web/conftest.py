@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -15,6 +17,11 @@ from o2o.catalog.models import Product
 from o2o.merchants.models import Store
 from o2o.regions.models import Region
 from tests.factories import make_merchant, make_product, make_region, make_staff, make_store, stock
+from tests.web import live
+from tests.web.live import LiveServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 PASSWORD = "correct-horse-9"
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
@@ -78,3 +85,32 @@ async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD
     )
     assert r.status_code == 303, r.text
     assert r.headers["location"] == "/me"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live.require_chromium()
+    yield from live.serve(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="session")
+def chromium(live_server: LiveServer) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(live.CHROMIUM), headless=True, args=live.CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+def new_page(browser: Browser, *, width: int = 390, height: int = 844, **options: Any) -> Page:
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+def screenshot(page: Page, name: str) -> None:
+    live.ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(live.ARTIFACTS / f"{name}.png"))

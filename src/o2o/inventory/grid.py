@@ -57,13 +57,23 @@ async def store_stock(
         if not terms:
             raise InvalidInput("The search text has no searchable words.", field="q")
         code = q.strip()
-        query = query.where(
-            or_(
-                Variant.barcode == code,
-                func.lower(Variant.sku).like(like_pattern(code.lower()), escape="\\"),
-                and_(*(Product.search_text.like(like_pattern(t), escape="\\") for t in terms)),
-            )
+        by_code = or_(
+            Variant.barcode == code,
+            func.lower(Variant.sku).like(like_pattern(code.lower()), escape="\\"),
         )
+        # A query that is (part of) a SKU or a barcode means those variants, not every variant
+        # of the products whose text happens to contain its pieces.
+        coded = await session.scalar(
+            select(Variant.id)
+            .where(Variant.merchant_id == store.merchant_id, Variant.is_active.is_(True), by_code)
+            .limit(1)
+        )
+        if coded is not None:
+            query = query.where(by_code)
+        else:
+            query = query.where(
+                *(Product.search_text.like(like_pattern(t), escape="\\") for t in terms)
+            )
     if variant_ids is not None:
         query = query.where(Variant.id.in_(variant_ids))
     if after_variant_id is not None:
