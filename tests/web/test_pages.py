@@ -355,3 +355,53 @@ async def test_the_api_still_answers_problem_json(client: httpx.AsyncClient) -> 
     r = await client.get("/api/v1/stores/999999999")
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_catalog_create_and_edit(client: httpx.AsyncClient, world: World) -> None:
+    await log_in(client, world.owner_email)
+    listing = await client.get("/merchant/catalog?lang=en")
+    assert listing.status_code == 200
+    assert "Jacket" in listing.text
+    form = await client.get("/merchant/catalog/new")
+    token = csrf_of(form.text)
+    merchant_id = world.store.merchant_id
+    data = {
+        "csrf_token": token,
+        "merchant_id": str(merchant_id),
+        "title": "Rain Coat",
+        "title_zh": "雨衣",
+        "sizes": "S, M",
+        "colors": "Red，Blue",
+        "sku_prefix": "RC1",
+        "price": "299.5",
+    }
+    bad = await client.post("/merchant/catalog/new", data={**data, "price": "cheap", "title": ""})
+    assert bad.status_code == 422
+    assert "Enter a price in yuan" in bad.text
+    assert "Fill this in." in bad.text
+    r = await client.post("/merchant/catalog/new", data=data)
+    assert r.status_code == 303, r.text
+    edit = await client.get(r.headers["location"])
+    for sku in ("RC1-RED-S", "RC1-RED-M", "RC1-BLUE-S", "RC1-BLUE-M"):
+        assert sku in edit.text
+    assert 'value="299.50"' in edit.text
+    again = await client.post("/merchant/catalog/new", data=data)
+    assert again.status_code == 422  # the SKUs are taken
+    assert "already used" in again.text
+    ids = re.findall(r'name="price_(\d+)"', edit.text)
+    prices = {f"price_{i}": "100" for i in ids} | {f"active_{i}": "on" for i in ids}
+    url = r.headers["location"].split("?")[0]
+    payload = {"csrf_token": token, "title": "Rain Coat 2", "title_zh": "雨衣二代", **prices}
+    assert (await client.post(url, data={**payload, f"price_{ids[0]}": "-1"})).status_code == 422
+    saved = await client.post(url, data=payload)
+    assert saved.status_code == 303
+    page = await client.get(saved.headers["location"])
+    assert "Rain Coat 2" in page.text
+    assert 'value="100.00"' in page.text
+
+
+async def test_clerks_cannot_edit_the_catalog(client: httpx.AsyncClient, world: World) -> None:
+    await log_in(client, world.clerk_email)
+    assert (await client.get("/merchant/catalog")).status_code == 200
+    assert (await client.get("/merchant/catalog/new")).status_code == 403
+    assert (await client.get(f"/merchant/catalog/{world.product.id}")).status_code == 403
