@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
 from o2o.api.sse import channel_events
 from o2o.core.broker import InProcessBroker
 
@@ -32,3 +34,9 @@ async def test_events_are_framed_filtered_and_stop_on_disconnect() -> None:
     gone.set()
     rest = [frame async for frame in stream]
     assert all(f.startswith(":") for f in rest)
+
+
+async def test_stream_of_an_unknown_product_is_404(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/products/987654321/stock/stream")
+    assert r.status_code == 404
+    assert r.json()["code"] == "product_not_found"
