@@ -9,7 +9,17 @@ from fastapi import FastAPI
 
 from o2o import __version__
 from o2o.api import errors as api_errors
-from o2o.api.routes import admin, auth, catalog, health, media, merchants, regions, stores
+from o2o.api.routes import (
+    admin,
+    auth,
+    catalog,
+    health,
+    live,
+    media,
+    merchants,
+    regions,
+    stores,
+)
 from o2o.core.broker import Broker, create_broker
 from o2o.core.db import Database
 from o2o.core.settings import Settings
@@ -29,12 +39,12 @@ def create_app(
     settings = settings or Settings()
     owns_database = database is None
     db = database or Database.from_url(settings.database_url, echo=settings.sql_echo)
-    live = broker or create_broker(settings.redis_url)
+    realtime = broker or create_broker(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        await live.close()
+        await realtime.close()
         if owns_database:
             await db.dispose()
 
@@ -49,13 +59,13 @@ def create_app(
     )
     app.state.settings = settings
     app.state.database = db
-    app.state.broker = live
+    app.state.broker = realtime
     app.state.storage = LocalStorage(settings.media_dir)
     api_errors.install(app)
     app.include_router(health.router)
 
     app.include_router(media.router)
-    for module in (auth, regions, stores, merchants, catalog, admin):
+    for module in (auth, regions, stores, merchants, catalog, admin, live):
         app.include_router(module.router, prefix=API_PREFIX)
     web_setup.install(app)
     return app

@@ -74,7 +74,12 @@ def owner_headers(fuzz_app: Any) -> dict[str, str]:
 
 
 def test_no_input_causes_a_server_error(fuzz_schema: Any, owner_headers: dict[str, str]) -> None:
-    operations = [result.ok() for result in fuzz_schema.get_all_operations()]
+    # Event streams never end by design; their inputs are tested in test_live_stream.py.
+    operations = [
+        op
+        for op in (result.ok() for result in fuzz_schema.get_all_operations())
+        if not op.path.endswith("/stream")
+    ]
     assert len(operations) >= 15  # the document lists the whole API
     failures: list[str] = []
     for operation in operations:
