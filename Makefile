@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 VENDOR := src/o2o/web/static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets demo serve test test-fast lint format typecheck imports bench-geo clean
+.PHONY: help install assets demo serve test test-fast lint format typecheck imports bench-geo messages clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ lint: install ## ruff, mypy and the import layering contract
 format: install ## Format and autofix
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
+
+messages: install ## Extract page texts into src/o2o/locale/*/messages.po (then translate zh_CN)
+	$(BIN)/pybabel extract -F babel.cfg -k gt -k N_ --no-location --sort-output -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d src/o2o/locale --no-location --ignore-obsolete
 
 bench-geo: install ## G1/G2 geo benchmark (PostgreSQL + SQLite + PostGIS); writes docs/benchmarks.md
 	$(BIN)/o2o bench geo
