@@ -56,7 +56,7 @@ format: install ## Format and autofix
 	$(BIN)/ruff check --fix src tests
 
 messages: install ## Extract page texts into src/o2o/locale/*/messages.po (then translate zh_CN)
-	$(BIN)/pybabel extract -F babel.cfg -k gt -k N_ --no-location --sort-output -o var/messages.pot .
+	mkdir -p var && $(BIN)/pybabel extract -F babel.cfg -k gt -k N_ --no-location --sort-output -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d src/o2o/locale --no-location --ignore-obsolete
 
 bench-geo: install ## G1/G2 geo benchmark (PostgreSQL + SQLite + PostGIS); writes docs/benchmarks.md
