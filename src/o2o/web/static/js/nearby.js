@@ -16,6 +16,7 @@
   var quietUntil = 0;
   var seq = 0;
   var timer = null;
+  var UNCLUSTER_ZOOM = 16;
 
   function fmt(s, values) {
     return s.replace(/%\((\w+)\)s/g, function (_m, k) { return values[k]; });
@@ -33,7 +34,7 @@
   var layer = null;
   if (map) {
     layer = L.markerClusterGroup
-      ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40, spiderfyOnMaxZoom: true })
+      ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40, disableClusteringAtZoom: UNCLUSTER_ZOOM })
       : L.layerGroup();
     layer.addTo(map);
     map.setView([cfg.center.lat, cfg.center.lng], 14);
@@ -59,12 +60,11 @@
     }
     var marker = markers[id];
     if (map && marker && from === "card") {
+      // Centre on the pin close enough that it leaves its cluster; this move does not re-query,
+      // so the list the shopper is looking at stays put.
+      clearTimeout(timer);
       quietUntil = Date.now() + 1500;
-      if (layer.zoomToShowLayer) {
-        layer.zoomToShowLayer(marker, function () { map.panTo(marker.getLatLng()); });
-      } else {
-        map.panTo(marker.getLatLng());
-      }
+      map.setView(marker.getLatLng(), Math.max(map.getZoom(), UNCLUSTER_ZOOM));
     }
   }
 
