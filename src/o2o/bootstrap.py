@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from o2o import __version__
 from o2o.api import errors as api_errors
-from o2o.api.routes import auth, catalog, health, media, merchants, regions, stores
+from o2o.api.routes import auth, catalog, health, media, merchants, regions, stock, stores
 from o2o.core.broker import Broker, create_broker
 from o2o.core.db import Database
 from o2o.core.settings import Settings
@@ -59,6 +59,6 @@ def create_app(
         return RedirectResponse(f"{API_PREFIX}/docs")
 
     app.include_router(media.router)
-    for module in (auth, regions, stores, merchants, catalog):
+    for module in (auth, regions, stores, merchants, catalog, stock):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
