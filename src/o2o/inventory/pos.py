@@ -9,6 +9,7 @@ and send it again under the same sale id.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -162,7 +163,7 @@ async def record_pos_sale(
     read = PosSaleRead(
         sale_id=data.sale_id,
         store_id=store.id,
-        occurred_at=data.occurred_at,
+        occurred_at=data.occurred_at.astimezone(UTC),  # as stored, so a repeat reads the same
         lines=results,
         shortfall=sum(r.shortfall for r in results),
     )

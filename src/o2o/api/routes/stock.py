@@ -35,6 +35,7 @@ from o2o.inventory.schemas import (
     StockSet,
 )
 from o2o.merchants import service as merchants_service
+from o2o.merchants.exceptions import StoreNotFound
 from o2o.merchants.models import Store
 
 router = APIRouter(tags=["stock"])
@@ -56,7 +57,11 @@ class MovementPage(BaseModel):
 
 async def _staff_store(session: SessionDep, principal: Principal, store_id: int) -> Store:
     """The store, if the caller works there: 404 for no such store, 403 for someone else's."""
-    store = await merchants_service.get_store(session, store_id=store_id)
+    try:
+        store = await merchants_service.get_store(session, store_id=store_id)
+    except StoreNotFound as exc:
+        exc.field = exc.field or "store_id"
+        raise
     principal.require_store(store.merchant_id, store.id)
     return store
 
