@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.catalog.models import Variant
@@ -93,6 +93,10 @@ async def import_stock_csv(
     All-or-nothing imports with any bad row raise ``ImportRejected`` listing every error.
     """
     rows, _columns = parse(decode(data))
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Chunks of thousands of ids reuse one prepared statement; PostgreSQL's generic plan
+        # for it tests the IN list row by row (quadratic). Custom plans hash it.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     variants = await _lookup(session, rows, store.merchant_id)
     index: dict[tuple[str, str], list[Variant]] = defaultdict(list)
     for v in variants:
@@ -108,12 +112,7 @@ async def import_stock_csv(
             target_of[r.row] = vid
     _flag_duplicates(rows, target_of)
 
-    levels: dict[int, StockLevel] = {}
-    wanted = sorted(set(target_of.values()))
-    for chunk in _chunks(wanted):
-        levels.update(
-            await inventory_service.lock_levels(session, store_id=store.id, variant_ids=chunk)
-        )
+    levels = await _lock(session, store, sorted(set(target_of.values())))
     results: list[ImportRowResult] = []
     for r in rows:
         vid = target_of.get(r.row, 0)
@@ -151,7 +150,11 @@ async def import_stock_csv(
             errors=[e.model_dump() for e in errors],
         )
     notes = {r.row: r.note for r in rows}
-    await _apply(session, store, [x for x in results if x.delta], notes, actor_user_id)
+    changes = [x for x in results if x.delta]
+    ids = {v: level.id for v, level in levels.items()}
+    await _apply(session, store, changes, ids, notes, actor_user_id)
+    for level in levels.values():  # the bulk update left the loaded copies stale
+        session.expire(level)
     applied = sum(1 for x in results if x.delta)
     return ImportReport(
         rows=len(rows),
@@ -161,6 +164,27 @@ async def import_stock_csv(
         results=results,
         errors=errors,
     )
+
+
+async def _lock(
+    session: AsyncSession, store: Store, variant_ids: list[int]
+) -> dict[int, StockLevel]:
+    """Create missing rows at zero, then lock them all in variant order: what is checked is
+    what is changed, even if another request creates one of the rows meanwhile."""
+    levels: dict[int, StockLevel] = {}
+    for chunk in _chunks(variant_ids):
+        existing = set(
+            await session.scalars(
+                select(StockLevel.variant_id).where(
+                    StockLevel.store_id == store.id, StockLevel.variant_id.in_(chunk)
+                )
+            )
+        )
+        missing = [v for v in chunk if v not in existing]
+        await inventory_service.ensure_levels(session, store=store, variant_ids=missing)
+    for chunk in _chunks(variant_ids):
+        levels |= await inventory_service.lock_levels(session, store_id=store.id, variant_ids=chunk)
+    return levels
 
 
 def _flag_duplicates(rows: list[ParsedRow], target_of: dict[int, int]) -> None:
@@ -180,19 +204,11 @@ async def _apply(
     session: AsyncSession,
     store: Store,
     changes: list[ImportRowResult],
+    ids: dict[int, int],
     notes: dict[int, str],
     actor_user_id: int | None,
 ) -> None:
-    """Write the new quantities and one ledger movement each, in bulk."""
-    if not changes:
-        return
-    ids: dict[int, int] = {}
-    locked: list[StockLevel] = []
-    for chunk in _chunks(sorted(c.variant_id for c in changes)):
-        await inventory_service.ensure_levels(session, store=store, variant_ids=chunk)
-        levels = await inventory_service.lock_levels(session, store_id=store.id, variant_ids=chunk)
-        ids.update({vid: level.id for vid, level in levels.items()})
-        locked.extend(levels.values())
+    """Write the new quantities and one ledger movement each, in bulk (rows are locked)."""
     now = utcnow()
     for chunk in _chunks(changes):
         await session.execute(
@@ -217,5 +233,3 @@ async def _apply(
                 for c in chunk
             ],
         )
-    for level in locked:  # bulk updates leave loaded copies stale
-        session.expire(level)
