@@ -10,7 +10,18 @@ from fastapi.responses import RedirectResponse
 
 from o2o import __version__
 from o2o.api import errors as api_errors
-from o2o.api.routes import auth, catalog, health, media, merchants, regions, stock, stores
+from o2o.api.routes import (
+    admin,
+    auth,
+    catalog,
+    health,
+    live,
+    media,
+    merchants,
+    regions,
+    stock,
+    stores,
+)
 from o2o.core.broker import Broker, create_broker
 from o2o.core.db import Database
 from o2o.core.settings import Settings
@@ -29,12 +40,12 @@ def create_app(
     settings = settings or Settings()
     owns_database = database is None
     db = database or Database.from_url(settings.database_url, echo=settings.sql_echo)
-    live = broker or create_broker(settings.redis_url)
+    realtime = broker or create_broker(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        await live.close()
+        await realtime.close()
         if owns_database:
             await db.dispose()
 
@@ -49,7 +60,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.database = db
-    app.state.broker = live
+    app.state.broker = realtime
     app.state.storage = LocalStorage(settings.media_dir)
     api_errors.install(app)
     app.include_router(health.router)
@@ -59,6 +70,6 @@ def create_app(
         return RedirectResponse(f"{API_PREFIX}/docs")
 
     app.include_router(media.router)
-    for module in (auth, regions, stores, merchants, catalog, stock):
+    for module in (auth, regions, stores, merchants, catalog, admin, live, stock):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

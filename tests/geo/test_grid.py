@@ -16,7 +16,7 @@ def _covered(cell: int, ranges: list[tuple[int, int]]) -> bool:
     return any(lo <= cell <= hi for lo, hi in ranges)
 
 
-def _point_at(lat: float, lng: float, bearing: float, dist: float) -> tuple[float, float]:
+def destination(lat: float, lng: float, bearing: float, dist: float) -> tuple[float, float]:
     """Destination point on the sphere (for generating points at a known distance)."""
     d = dist / EARTH_RADIUS_M
     p1, l1, b = math.radians(lat), math.radians(lng), math.radians(bearing)
@@ -64,7 +64,7 @@ def test_ranges_are_one_per_row_for_a_city_radius() -> None:
 def test_every_point_within_the_radius_is_covered(
     lat: float, lng: float, bearing: float, radius: float, frac: float
 ) -> None:
-    plat, plng = _point_at(lat, lng, bearing, radius * frac)
+    plat, plng = destination(lat, lng, bearing, radius * frac)
     if haversine_m(lat, lng, plat, plng) > radius:  # rounding at the very edge
         return
     assert _covered(cell_of(plat, plng), cover_ranges(lat, lng, radius))

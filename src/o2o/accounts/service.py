@@ -161,3 +161,54 @@ async def get_user(session: AsyncSession, *, user_id: int) -> User | None:
 
 async def count_users(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count(User.id))) or 0)
+
+
+async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+async def set_membership(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    merchant_id: int,
+    role: MemberRole,
+    store_ids: list[int],
+) -> Membership:
+    """Give a user a role at a merchant, or change the role they have (one per merchant)."""
+    membership = await session.scalar(
+        select(Membership).where(
+            Membership.user_id == user_id, Membership.merchant_id == merchant_id
+        )
+    )
+    if membership is None:
+        return await add_membership(
+            session, user_id=user_id, merchant_id=merchant_id, role=role, store_ids=store_ids
+        )
+    membership.role = role
+    membership.store_ids = sorted(store_ids)
+    await session.flush()
+    return membership
+
+
+async def remove_membership(session: AsyncSession, *, user_id: int, merchant_id: int) -> bool:
+    membership = await session.scalar(
+        select(Membership).where(
+            Membership.user_id == user_id, Membership.merchant_id == merchant_id
+        )
+    )
+    if membership is None:
+        return False
+    await session.delete(membership)
+    await session.flush()
+    return True
+
+
+async def list_members(session: AsyncSession, *, merchant_id: int) -> list[tuple[User, Membership]]:
+    rows = await session.execute(
+        select(User, Membership)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.merchant_id == merchant_id)
+        .order_by(User.id)
+    )
+    return [(u, m) for u, m in rows.all()]

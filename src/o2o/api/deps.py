@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts import service as accounts_service
@@ -60,3 +60,8 @@ async def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+MAX_ID = 2**63 - 1
+# Ids beyond BIGINT would overflow the database driver; they are a client error, not a 500.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

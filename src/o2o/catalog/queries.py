@@ -26,7 +26,7 @@ async def _category_codes(session: AsyncSession, ids: set[int]) -> dict[int, str
     if not ids:
         return {}
     rows = await session.execute(select(Category.id, Category.code).where(Category.id.in_(ids)))
-    return dict(rows.tuples().all())
+    return {cid: code for cid, code in rows.all()}  # noqa: C416 (rows, not pairs)
 
 
 async def product_read(session: AsyncSession, product: Product, *, storage: Storage) -> ProductRead:

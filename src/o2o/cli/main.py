@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from o2o.cli import bench, check, demo, run
+from o2o.cli.common import console
+from o2o.core.errors import DomainError
 
 app = typer.Typer(
     help="O2O: nearby stores, live stock, pickup, delivery, vouchers, bookings.",
@@ -18,5 +20,15 @@ app.add_typer(demo.seed_app, name="seed")
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(check.check_app, name="check")
 
+
+def main() -> None:
+    """Entry point: domain errors become a one-line message and exit status 2, not a traceback."""
+    try:
+        app()
+    except DomainError as exc:
+        console.print(f"[red]error[/] ({exc.code}): {exc.detail}")
+        raise SystemExit(2) from exc
+
+
 if __name__ == "__main__":
-    app()
+    main()

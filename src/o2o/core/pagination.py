@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -35,9 +36,20 @@ def decode_cursor(cursor: str | None, *, arity: int) -> list[Any] | None:
         raise InvalidCursor("The cursor is not one this API produced.", field="cursor") from exc
     if not isinstance(values, list) or len(values) != arity:
         raise InvalidCursor("The cursor is not one this API produced.", field="cursor")
-    if not all(isinstance(v, int | float | str) and not isinstance(v, bool) for v in values):
+    if not all(_plain(v) for v in values):
         raise InvalidCursor("The cursor is not one this API produced.", field="cursor")
     return values
+
+
+def _plain(value: Any) -> bool:
+    """A cursor value the database can take: bounded integers, finite floats, short strings."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) < value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and len(value) <= 200
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts import service as accounts_service
 from o2o.accounts.models import MemberRole
+from o2o.demo.catalog import seed_catalog
 from o2o.demo.cities import CITIES, City
 from o2o.demo.merchants import CATEGORIES, MERCHANTS, DemoMerchant
 from o2o.merchants import service as merchants_service
@@ -41,6 +42,7 @@ class SeedResult:
     regions: int = 0
     merchants: int = 0
     stores: int = 0
+    stock_rows: int = 0
     store_ids: dict[str, list[int]] = field(default_factory=dict)  # merchant key -> store ids
 
 
@@ -147,6 +149,10 @@ async def seed_demo(
                 result.stores += 1
                 tick("stores", 1)
         result.store_ids[m.key] = ids
+        result.stock_rows += await seed_catalog(
+            session, rnd=rnd, merchant_id=merchant.id, key=m.key, store_ids=ids
+        )
+        tick("catalog", 1)
     await _seed_users(session, result, tick)
     await session.flush()
     return result

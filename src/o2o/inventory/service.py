@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -268,3 +268,75 @@ async def move_store(session: AsyncSession, *, store: Store) -> None:
         .where(StockLevel.store_id == store.id)
         .values(cell=store.cell, lat=store.lat, lng=store.lng, region_id=store.region_id)
     )
+
+
+async def initial_stock(
+    session: AsyncSession,
+    *,
+    store: Store,
+    quantities: dict[int, int],
+    reference: str = "initial",
+    actor_user_id: int | None = None,
+) -> int:
+    """Open stock rows for variants the store has never stocked, in bulk, with their ledger.
+
+    For loading a new store (or the demo). Variants must belong to the store's merchant and
+    have no stock row there yet; returns the number of rows created.
+    """
+    if not quantities:
+        return 0
+    for qty in quantities.values():
+        _check_qty(qty, allow_zero=True)
+    ids = list(quantities)
+    owned = set(
+        await session.scalars(
+            select(Variant.id).where(Variant.id.in_(ids), Variant.merchant_id == store.merchant_id)
+        )
+    )
+    if missing := sorted(set(ids) - owned):
+        raise UnknownVariant(
+            f"The store's merchant has no variant {missing[0]}.", field="variant_id"
+        )
+    existing = await session.scalar(
+        select(StockLevel.variant_id).where(
+            StockLevel.store_id == store.id, StockLevel.variant_id.in_(ids)
+        )
+    )
+    if existing is not None:
+        raise InvalidQuantity(
+            f"Variant {existing} is already stocked at store {store.id}; adjust it instead.",
+            field="variant_id",
+        )
+    common = {"store_id": store.id, "region_id": store.region_id}
+    await session.execute(
+        insert(StockLevel),
+        [
+            {
+                **common,
+                "variant_id": vid,
+                "cell": store.cell,
+                "lat": store.lat,
+                "lng": store.lng,
+                "on_hand": qty,
+                "reserved": 0,
+            }
+            for vid, qty in quantities.items()
+        ],
+    )
+    movements = [
+        {
+            **common,
+            "variant_id": vid,
+            "kind": MovementKind.RESTOCK,
+            "qty_delta": qty,
+            "on_hand_after": qty,
+            "reference": reference,
+            "note": "",
+            "actor_user_id": actor_user_id,
+        }
+        for vid, qty in quantities.items()
+        if qty
+    ]
+    if movements:
+        await session.execute(insert(StockMovement), movements)
+    return len(quantities)

@@ -181,3 +181,27 @@ async def update_store(session: AsyncSession, *, store_id: int, data: StoreUpdat
     )
     await session.flush()
     return store
+
+
+async def stores_belong_to(
+    session: AsyncSession, *, merchant_id: int, store_ids: list[int]
+) -> None:
+    """Refuse store ids that are not the merchant's (for store-scoped staff)."""
+    if not store_ids:
+        return
+    found = set(
+        await session.scalars(
+            select(Store.id).where(Store.id.in_(store_ids), Store.merchant_id == merchant_id)
+        )
+    )
+    if missing := sorted(set(store_ids) - found):
+        raise InvalidInput(f"Store {missing[0]} is not one of this merchant's.", field="store_ids")
+
+
+async def set_merchant_status(
+    session: AsyncSession, *, merchant_id: int, status: MerchantStatus
+) -> Merchant:
+    merchant = await get_merchant(session, merchant_id=merchant_id)
+    merchant.status = status
+    await session.flush()
+    return merchant

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from o2o.accounts.models import MemberRole
-from o2o.api.deps import PrincipalDep, SessionDep, SettingsDep, get_storage
+from o2o.api.deps import IdPath, OptionalIdQuery, PrincipalDep, SessionDep, SettingsDep, get_storage
 from o2o.catalog import labels
 from o2o.catalog import queries as catalog_queries
 from o2o.catalog import service as catalog_service
@@ -62,8 +62,8 @@ class VariantWithProduct(VariantRead):
 async def list_products(
     request: Request,
     session: SessionDep,
-    merchant_id: int | None = None,
-    store_id: int | None = None,
+    merchant_id: OptionalIdQuery = None,
+    store_id: OptionalIdQuery = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     category: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -91,7 +91,7 @@ async def list_products(
 
 
 @router.get("/products/{product_id}", response_model=ProductRead)
-async def get_product(request: Request, session: SessionDep, product_id: int) -> ProductRead:
+async def get_product(request: Request, session: SessionDep, product_id: IdPath) -> ProductRead:
     """A product with its variants (``id, sku, barcode, attributes, price``) and photos."""
     product = await catalog_service.get_product(session, product_id=product_id)
     return await catalog_queries.product_read(session, product, storage=get_storage(request))
@@ -101,7 +101,7 @@ async def get_product(request: Request, session: SessionDep, product_id: int) ->
 async def product_availability(
     request: Request,
     session: SessionDep,
-    product_id: int,
+    product_id: IdPath,
     lat: Annotated[float, Query(ge=-90, le=90)],
     lng: Annotated[float, Query(ge=-180, le=180)],
     radius_m: Annotated[float, Query(ge=0, le=store_queries.MAX_RADIUS_M)] = 5000,
@@ -138,7 +138,7 @@ async def product_availability(
 
 @router.get("/variants/by-code/{code}", response_model=VariantWithProduct)
 async def variant_by_code(
-    request: Request, session: SessionDep, code: str, merchant_id: int | None = None
+    request: Request, session: SessionDep, code: str, merchant_id: OptionalIdQuery = None
 ) -> VariantWithProduct:
     """The variant with this barcode (or SKU), with its product."""
     variant = await catalog_service.variant_by_code(session, code=code, merchant_id=merchant_id)
@@ -153,7 +153,7 @@ async def variant_by_code(
     responses={200: {"content": {"image/svg+xml": {}}}},
 )
 async def product_label(
-    session: SessionDep, settings: SettingsDep, product_id: int, store_id: int | None = None
+    session: SessionDep, settings: SettingsDep, product_id: IdPath, store_id: OptionalIdQuery = None
 ) -> Response:
     """A QR code for the product's shelf label; it opens the availability page."""
     await catalog_service.get_product(session, product_id=product_id)
@@ -172,7 +172,7 @@ async def create_product(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    merchant_id: int,
+    merchant_id: IdPath,
     body: ProductCreate,
 ) -> ProductRead:
     """Add a product with its variants (owners and managers)."""
@@ -184,7 +184,9 @@ async def create_product(
     return read
 
 
-async def _editable_product(session: SessionDep, principal: PrincipalDep, product_id: int) -> int:
+async def _editable_product(
+    session: SessionDep, principal: PrincipalDep, product_id: IdPath
+) -> int:
     product = await catalog_service.get_product(session, product_id=product_id)
     principal.require_merchant(product.merchant_id, EDITORS)
     return product.id
@@ -195,7 +197,7 @@ async def update_product(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    product_id: int,
+    product_id: IdPath,
     body: ProductUpdate,
 ) -> ProductRead:
     await _editable_product(session, principal, product_id)
@@ -211,7 +213,7 @@ async def update_product(
     status_code=status.HTTP_201_CREATED,
 )
 async def add_variant(
-    session: SessionDep, principal: PrincipalDep, product_id: int, body: VariantCreate
+    session: SessionDep, principal: PrincipalDep, product_id: IdPath, body: VariantCreate
 ) -> VariantRead:
     await _editable_product(session, principal, product_id)
     variant = await catalog_service.add_variant(session, product_id=product_id, data=body)
@@ -221,7 +223,7 @@ async def add_variant(
 
 @router.patch("/variants/{variant_id}", response_model=VariantRead)
 async def update_variant(
-    session: SessionDep, principal: PrincipalDep, variant_id: int, body: VariantUpdate
+    session: SessionDep, principal: PrincipalDep, variant_id: IdPath, body: VariantUpdate
 ) -> VariantRead:
     variant = await catalog_service.get_variant(session, variant_id=variant_id)
     principal.require_merchant(variant.merchant_id, EDITORS)
@@ -237,7 +239,7 @@ async def upload_photo(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    product_id: int,
+    product_id: IdPath,
     file: UploadFile,
 ) -> PhotoRead:
     """Upload a JPEG/PNG/GIF/WebP photo (at most 5 MB)."""

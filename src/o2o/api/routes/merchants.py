@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from o2o.accounts.models import MemberRole
-from o2o.api.deps import PrincipalDep, SessionDep
+from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.inventory import service as inventory_service
 from o2o.merchants import queries as store_queries
 from o2o.merchants import service as merchants_service
@@ -22,7 +22,7 @@ async def list_categories(session: SessionDep) -> list[CategoryRead]:
 
 
 @router.get("/merchants/{merchant_id}", response_model=MerchantRead)
-async def get_merchant(session: SessionDep, merchant_id: int) -> MerchantRead:
+async def get_merchant(session: SessionDep, merchant_id: IdPath) -> MerchantRead:
     merchant = await merchants_service.get_merchant(session, merchant_id=merchant_id)
     codes = {c.id: c.code for c in await merchants_service.list_categories(session)}
     return MerchantRead(
@@ -38,7 +38,7 @@ async def get_merchant(session: SessionDep, merchant_id: int) -> MerchantRead:
     "/merchants/{merchant_id}/stores", response_model=StoreRead, status_code=status.HTTP_201_CREATED
 )
 async def create_store(
-    session: SessionDep, principal: PrincipalDep, merchant_id: int, body: StoreCreate
+    session: SessionDep, principal: PrincipalDep, merchant_id: IdPath, body: StoreCreate
 ) -> StoreRead:
     """Open a store (owners, and managers not scoped to particular stores)."""
     await merchants_service.get_merchant(session, merchant_id=merchant_id)
@@ -53,7 +53,7 @@ async def create_store(
 
 @router.patch("/stores/{store_id}", response_model=StoreRead)
 async def update_store(
-    session: SessionDep, principal: PrincipalDep, store_id: int, body: StoreUpdate
+    session: SessionDep, principal: PrincipalDep, store_id: IdPath, body: StoreUpdate
 ) -> StoreRead:
     """Change a store's details, hours, fulfilment or position (owners and its managers)."""
     store = await merchants_service.get_store(session, store_id=store_id)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from o2o.api.deps import SessionDep
+from o2o.api.deps import IdPath, OptionalIdQuery, SessionDep
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from o2o.inventory import queries as inventory_queries
 from o2o.merchants import queries as store_queries
@@ -32,7 +32,7 @@ class NearbyPage(BaseModel):
 async def list_stores(
     session: SessionDep,
     region: Annotated[str | None, Query(description="Region code")] = None,
-    merchant_id: int | None = None,
+    merchant_id: OptionalIdQuery = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> StorePage:
@@ -67,7 +67,7 @@ async def nearby_stores(
     category: str | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     open_now: bool = False,
-    variant_id: int | None = None,
+    variant_id: OptionalIdQuery = None,
     min_qty: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> NearbyPage:
     """Stores near a point, nearest first; with ``variant_id``, only those that have it."""
@@ -98,6 +98,6 @@ async def nearby_stores(
 
 
 @router.get("/stores/{store_id}", response_model=StoreRead)
-async def get_store(session: SessionDep, store_id: int) -> StoreRead:
+async def get_store(session: SessionDep, store_id: IdPath) -> StoreRead:
     store = await merchants_service.get_store(session, store_id=store_id)
     return (await store_queries.store_cards(session, [store.id]))[store.id]
