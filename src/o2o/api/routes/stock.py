@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
 from o2o.accounts.principal import Principal
-from o2o.api.deps import PrincipalDep, SessionDep
+from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.api.idempotency import IdempotencyKey, idempotent
 from o2o.core.errors import InvalidInput
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
@@ -87,7 +87,7 @@ async def publish_levels(request: Request, levels: Iterable[tuple[int, int, int,
 async def stock_grid(
     session: SessionDep,
     principal: PrincipalDep,
-    store_id: int,
+    store_id: IdPath,
     q: Annotated[str | None, Query(max_length=100, description="sku, barcode or title")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
@@ -111,8 +111,8 @@ async def stock_grid(
 async def stock_movements(
     session: SessionDep,
     principal: PrincipalDep,
-    store_id: int,
-    variant_id: int,
+    store_id: IdPath,
+    variant_id: IdPath,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> MovementPage:
@@ -141,8 +141,8 @@ async def set_stock(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    store_id: int,
-    variant_id: int,
+    store_id: IdPath,
+    variant_id: IdPath,
     body: StockSet,
 ) -> StockLevelRead:
     """Set the counted quantity on hand; the ledger records the difference as an adjustment."""
@@ -217,7 +217,7 @@ async def import_stock(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    store_id: int,
+    store_id: IdPath,
     apply: Annotated[ApplyMode | None, Query(description="'partial' applies the good rows")] = None,
 ) -> ImportReport:
     """Import a stock CSV. Every row is checked first; any bad row means nothing is applied
@@ -252,7 +252,7 @@ async def pos_sale(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    store_id: int,
+    store_id: IdPath,
     body: PosSaleCreate,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
