@@ -18,6 +18,7 @@ from o2o.api.routes import (
     media,
     merchants,
     regions,
+    stock,
     stores,
 )
 from o2o.core.broker import Broker, create_broker
@@ -65,7 +66,7 @@ def create_app(
     app.include_router(health.router)
 
     app.include_router(media.router)
-    for module in (auth, regions, stores, merchants, catalog, admin, live):
+    for module in (auth, regions, stores, merchants, catalog, admin, live, stock):
         app.include_router(module.router, prefix=API_PREFIX)
     web_setup.install(app)
     return app

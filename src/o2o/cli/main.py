@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from o2o.cli import bench, demo, run
+from o2o.cli import bench, check, demo, run
 from o2o.cli.common import console
 from o2o.core.errors import DomainError
 
@@ -18,6 +18,7 @@ app.command("serve")(run.serve)
 app.command("migrate")(run.migrate)
 app.add_typer(demo.seed_app, name="seed")
 app.add_typer(bench.bench_app, name="bench")
+app.add_typer(check.check_app, name="check")
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from o2o.core.errors import Conflict, InvalidInput, NotFound
+from o2o.core.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 class InsufficientStock(Conflict):
@@ -19,3 +19,28 @@ class UnknownVariant(NotFound):
 
 class InvalidQuantity(InvalidInput):
     code = "invalid_quantity"
+
+
+class UnknownSaleItems(InvalidInput):
+    """Some lines of a POS sale name no variant of the merchant; nothing was applied."""
+
+    code = "unknown_sale_items"
+    title = "Some sale lines name no product of this merchant"
+
+
+class ImportRejected(InvalidInput):
+    """A stock file had bad rows and the import was all-or-nothing; nothing was applied."""
+
+    code = "import_rejected"
+    title = "The stock file has errors; nothing was changed"
+
+
+class ImportUnreadable(InvalidInput):
+    code = "import_unreadable"
+    title = "The stock file cannot be read"
+
+
+class ImportTooLarge(DomainError):
+    code = "import_too_large"
+    status = 413
+    title = "The stock file is too large"

@@ -1,4 +1,5 @@
-"""Read side of stock: nearby stores that have a variant, and a product's availability map."""
+"""Read side of stock: nearby stores that have a variant, a product's availability map,
+a store's stock grid and ledger, and the ledger check."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from o2o.catalog.models import Variant
+from o2o.catalog.models import Product, Variant
 from o2o.core.clock import utcnow
 from o2o.core.db import between_any
 from o2o.core.pagination import Page
 from o2o.geo import knn
-from o2o.inventory.models import StockLevel
+from o2o.inventory.models import StockLevel, StockMovement
+from o2o.inventory.schemas import StockRow
 from o2o.merchants import queries as store_queries
 from o2o.merchants.schemas import NearbyStoreRead
 
@@ -117,3 +119,144 @@ def product_ids_in_stock_at(store_id: int) -> Select[int]:
         .where(StockLevel.store_id == store_id, StockLevel.available > 0)
         .distinct()
     )
+
+
+def _like(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def stock_grid(
+    session: AsyncSession,
+    *,
+    store_id: int,
+    merchant_id: int,
+    q: str | None = None,
+    after_variant_id: int | None = None,
+    limit: int = 50,
+) -> list[StockRow]:
+    """Every variant of the merchant with its stock at the store (zero where none), by id.
+
+    Returns up to ``limit + 1`` rows so the caller can tell whether there is a next page.
+    """
+    query = (
+        select(
+            Variant,
+            Product.title,
+            Product.title_zh,
+            func.coalesce(StockLevel.on_hand, 0),
+            func.coalesce(StockLevel.reserved, 0),
+            func.coalesce(StockLevel.available, 0),
+        )
+        .join(Product, Product.id == Variant.product_id)
+        .outerjoin(
+            StockLevel,
+            and_(StockLevel.variant_id == Variant.id, StockLevel.store_id == store_id),
+        )
+        .where(Variant.merchant_id == merchant_id)
+        .order_by(Variant.id)
+        .limit(limit + 1)
+    )
+    if after_variant_id is not None:
+        query = query.where(Variant.id > after_variant_id)
+    if q and q.strip():
+        pattern = _like(q.strip())
+        query = query.where(
+            or_(
+                Variant.sku.ilike(pattern, escape="\\"),
+                Variant.barcode.ilike(pattern, escape="\\"),
+                Product.title.ilike(pattern, escape="\\"),
+                Product.title_zh.like(pattern, escape="\\"),
+            )
+        )
+    return [
+        StockRow(
+            variant_id=v.id,
+            product_id=v.product_id,
+            sku=v.sku,
+            barcode=v.barcode,
+            title=title,
+            title_zh=title_zh,
+            attributes=v.attributes or {},
+            on_hand=on_hand,
+            reserved=reserved,
+            available=available,
+        )
+        for v, title, title_zh, on_hand, reserved, available in await session.execute(query)
+    ]
+
+
+async def movements(
+    session: AsyncSession,
+    *,
+    store_id: int,
+    variant_id: int,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[StockMovement]:
+    """The ledger of one stock row, newest first; up to ``limit + 1`` rows."""
+    query = (
+        select(StockMovement)
+        .where(StockMovement.store_id == store_id, StockMovement.variant_id == variant_id)
+        .order_by(StockMovement.id.desc())
+        .limit(limit + 1)
+    )
+    if before_id is not None:
+        query = query.where(StockMovement.id < before_id)
+    return list(await session.scalars(query))
+
+
+@dataclass(frozen=True)
+class LedgerDiscrepancy:
+    store_id: int
+    variant_id: int
+    on_hand: int | None  # None: movements without a stock row
+    ledger_sum: int
+    last_on_hand_after: int | None
+
+
+async def ledger_discrepancies(session: AsyncSession) -> list[LedgerDiscrepancy]:
+    """Stock rows whose on hand is not the sum of their movements, or not what the latest
+    movement says it became; and movements with no stock row at all."""
+    sums = (
+        select(
+            StockMovement.store_id,
+            StockMovement.variant_id,
+            func.sum(StockMovement.qty_delta).label("total"),
+            func.max(StockMovement.id).label("last_id"),
+        )
+        .group_by(StockMovement.store_id, StockMovement.variant_id)
+        .subquery()
+    )
+    total = func.coalesce(sums.c.total, 0)
+    same_row = and_(
+        sums.c.store_id == StockLevel.store_id, sums.c.variant_id == StockLevel.variant_id
+    )
+    rows = await session.execute(
+        select(
+            StockLevel.store_id,
+            StockLevel.variant_id,
+            StockLevel.on_hand,
+            total,
+            StockMovement.on_hand_after,
+        )
+        .outerjoin(sums, same_row)
+        .outerjoin(StockMovement, StockMovement.id == sums.c.last_id)
+        .where(
+            or_(
+                total != StockLevel.on_hand,
+                and_(
+                    StockMovement.id.is_not(None), StockMovement.on_hand_after != StockLevel.on_hand
+                ),
+            )
+        )
+        .order_by(StockLevel.store_id, StockLevel.variant_id)
+    )
+    found = [LedgerDiscrepancy(s, v, o, int(t), a) for s, v, o, t, a in rows]
+    orphans = await session.execute(
+        select(sums.c.store_id, sums.c.variant_id, sums.c.total)
+        .outerjoin(StockLevel, same_row)
+        .where(StockLevel.id.is_(None))
+    )
+    found.extend(LedgerDiscrepancy(s, v, None, int(t), None) for s, v, t in orphans)
+    return found

@@ -21,9 +21,8 @@ from o2o.inventory.exceptions import (
     UnknownVariant,
 )
 from o2o.inventory.models import MovementKind, StockLevel, StockMovement
+from o2o.inventory.schemas import MAX_QTY
 from o2o.merchants.models import Store
-
-MAX_QTY = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -41,34 +40,42 @@ def _check_qty(qty: int, *, field: str = "qty", allow_zero: bool = False) -> Non
         raise InvalidQuantity(f"{field} must be between {low} and {MAX_QTY}.", field=field)
 
 
-async def _variant_of_merchant(session: AsyncSession, *, variant_id: int, merchant_id: int) -> None:
+async def variant_of_merchant(
+    session: AsyncSession, *, variant_id: int, merchant_id: int
+) -> Variant:
+    """The merchant's variant; another merchant's or a missing one is "not found" alike."""
     found = await session.scalar(
-        select(Variant.id).where(Variant.id == variant_id, Variant.merchant_id == merchant_id)
+        select(Variant).where(Variant.id == variant_id, Variant.merchant_id == merchant_id)
     )
     if found is None:
         raise UnknownVariant(
             f"The store's merchant has no variant {variant_id}.", field="variant_id"
         )
+    return found
 
 
-async def _ensure_level(session: AsyncSession, *, store: Store, variant_id: int) -> None:
-    """Create the (store, variant) row at zero if it does not exist; safe under concurrency."""
-    values = {
-        "store_id": store.id,
-        "variant_id": variant_id,
-        "region_id": store.region_id,
-        "cell": store.cell,
-        "lat": store.lat,
-        "lng": store.lng,
-        "on_hand": 0,
-        "reserved": 0,
-    }
+async def ensure_levels(session: AsyncSession, *, store: Store, variant_ids: list[int]) -> None:
+    """Create missing (store, variant) rows at zero; safe under concurrency."""
+    if not variant_ids:
+        return
+    rows = [
+        {
+            "store_id": store.id,
+            "variant_id": variant_id,
+            "region_id": store.region_id,
+            "cell": store.cell,
+            "lat": store.lat,
+            "lng": store.lng,
+            "on_hand": 0,
+            "reserved": 0,
+        }
+        for variant_id in variant_ids
+    ]
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     await session.execute(
-        insert(StockLevel)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["store_id", "variant_id"])
+        insert(StockLevel).on_conflict_do_nothing(index_elements=["store_id", "variant_id"]),
+        rows,
     )
 
 
@@ -112,8 +119,8 @@ async def set_on_hand(
 ) -> LevelChange:
     """Set a counted quantity; the ledger records the difference. Refused below reservations."""
     _check_qty(on_hand, field="on_hand", allow_zero=True)
-    await _variant_of_merchant(session, variant_id=variant_id, merchant_id=store.merchant_id)
-    await _ensure_level(session, store=store, variant_id=variant_id)
+    await variant_of_merchant(session, variant_id=variant_id, merchant_id=store.merchant_id)
+    await ensure_levels(session, store=store, variant_ids=[variant_id])
     # Lock the row so the delta we record is against the value we replace.
     level = (
         await session.scalars(
@@ -160,8 +167,8 @@ async def add_stock(
 ) -> LevelChange:
     """Receive units (restock, return, transfer in)."""
     _check_qty(qty)
-    await _variant_of_merchant(session, variant_id=variant_id, merchant_id=store.merchant_id)
-    await _ensure_level(session, store=store, variant_id=variant_id)
+    await variant_of_merchant(session, variant_id=variant_id, merchant_id=store.merchant_id)
+    await ensure_levels(session, store=store, variant_ids=[variant_id])
     row = (
         await session.execute(
             update(StockLevel)
@@ -236,6 +243,22 @@ async def get_level(session: AsyncSession, *, store_id: int, variant_id: int) ->
             StockLevel.store_id == store_id, StockLevel.variant_id == variant_id
         )
     )
+
+
+async def lock_levels(
+    session: AsyncSession, *, store_id: int, variant_ids: list[int]
+) -> dict[int, StockLevel]:
+    """Lock the store's existing rows of these variants, in variant order (no deadlocks)."""
+    if not variant_ids:
+        return {}
+    levels = await session.scalars(
+        select(StockLevel)
+        .where(StockLevel.store_id == store_id, StockLevel.variant_id.in_(set(variant_ids)))
+        .order_by(StockLevel.variant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {level.variant_id: level for level in levels}
 
 
 async def move_store(session: AsyncSession, *, store: Store) -> None:
