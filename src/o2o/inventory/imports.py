@@ -18,6 +18,7 @@ from o2o.catalog.models import Variant
 from o2o.core.errors import InvalidInput
 from o2o.inventory import service as inventory_service
 from o2o.inventory.models import MovementKind, StockLevel
+from o2o.inventory.schemas import MAX_QTY
 from o2o.merchants.models import Store
 
 MAX_ROWS = 5000
@@ -89,7 +90,7 @@ async def check_counts(session: AsyncSession, *, store: Store, rows: list[CountR
             row.on_hand = None
         if row.variant_id is None:
             row.error = "unknown_code"
-        elif row.on_hand is None or not 0 <= row.on_hand <= inventory_service.MAX_QTY:
+        elif row.on_hand is None or not 0 <= row.on_hand <= MAX_QTY:
             row.error = "bad_quantity"
         elif row.variant_id in seen:
             row.error = "duplicate"
