@@ -57,7 +57,7 @@ format: install ## Format and autofix
 
 messages: install ## Extract page texts into src/o2o/locale/*/messages.po (then translate zh_CN)
 	mkdir -p var && $(BIN)/pybabel extract -F babel.cfg -k gt -k N_ --no-location --sort-output -o var/messages.pot .
-	$(BIN)/pybabel update -i var/messages.pot -d src/o2o/locale --no-location --ignore-obsolete
+	$(BIN)/pybabel update -i var/messages.pot -d src/o2o/locale --ignore-obsolete
 
 bench-geo: install ## G1/G2 geo benchmark (PostgreSQL + SQLite + PostGIS); writes docs/benchmarks.md
 	$(BIN)/o2o bench geo

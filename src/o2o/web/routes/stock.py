@@ -8,9 +8,13 @@ from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from o2o.core.errors import DomainError, InvalidInput
-from o2o.inventory import grid, imports
+from o2o.inventory import grid
 from o2o.inventory import service as inventory_service
+from o2o.inventory.csv_import import import_stock_csv
+from o2o.inventory.csv_rows import MAX_BYTES
+from o2o.inventory.exceptions import ImportRejected, ImportTooLarge, ImportUnreadable
 from o2o.inventory.models import MovementKind
+from o2o.inventory.schemas import ImportRowError
 from o2o.web import deps
 from o2o.web.deps import SessionDep, UserDep
 from o2o.web.errors import error_page
@@ -21,7 +25,6 @@ router = APIRouter(
     prefix="/merchant", include_in_schema=False, dependencies=[Depends(deps.check_csrf)]
 )
 PAGE = 50
-MAX_UPLOAD = 2 * 1024 * 1024
 
 
 @router.get("/stock")
@@ -143,38 +146,38 @@ async def import_counts(
     file: UploadFile | None = None,
     good_rows_only: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Check a counts CSV; apply it when every row is good, or the good rows when asked to."""
+    """Check a stock CSV (the API's importer); apply it whole, or its good rows when asked."""
     store = await store_for(session, viewer, store_id)
     context: dict[str, object] = {"section": "stock", "store": store}
-    data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
-    problem = None
+    data = await file.read(MAX_BYTES + 1) if file is not None else b""
     if not data:
-        problem = "empty"
-    elif len(data) > MAX_UPLOAD:
-        problem = "too_large"
-    else:
-        try:
-            rows = imports.parse_counts(data.decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            problem = "encoding"
-        except InvalidInput:
-            problem = "columns"
-    if problem:
-        context["problem"] = problem
+        context["problem"] = "empty_file"
         return render(request, "merchant/stock_import.html", context, status=422)
-    await imports.check_counts(session, store=store, rows=rows)
-    bad = [r for r in rows if r.error]
-    applied = 0
-    if not bad or good_rows_only:
-        applied = await imports.apply_counts(
+    try:
+        report = await import_stock_csv(
             session,
             store=store,
-            rows=rows,
+            data=data,
+            partial=bool(good_rows_only),
             actor_user_id=viewer.user_id,
-            reference=f"csv:{(file.filename if file else '') or 'upload'}"[:120],
         )
-        await session.commit()
-    context.update({"rows": rows, "bad": bad, "applied": applied, "total": len(rows)})
-    return render(
-        request, "merchant/stock_import.html", context, status=422 if bad and not applied else 200
+    except ImportRejected as exc:
+        errors = [ImportRowError(**e) for e in exc.extra.get("errors", [])]
+        context.update({"errors": errors, "applied": 0, "rejected": len({e.row for e in errors})})
+        return render(request, "merchant/stock_import.html", context, status=422)
+    except (ImportUnreadable, ImportTooLarge) as exc:
+        reasons = exc.extra.get("errors") or [{"code": exc.code}]
+        context.update({"problem": reasons[0]["code"], "detail": exc.detail})
+        return render(request, "merchant/stock_import.html", context, status=exc.status)
+    await session.commit()
+    context.update(
+        {
+            "errors": report.errors,
+            "applied": report.applied,
+            "unchanged": report.unchanged,
+            "rejected": report.rejected,
+            "total": report.rows,
+        }
     )
+    status = 422 if report.errors and not (report.applied or report.unchanged) else 200
+    return render(request, "merchant/stock_import.html", context, status=status)

@@ -1,0 +1,27 @@
+"""Data words the pages translate at run time (``gt(value)``): listed so extraction keeps them.
+
+Attribute values of the demo catalog, staff roles and the demo login descriptions come from
+the database or the seed, not from templates; naming them here puts them in the catalogs.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's "mark for translation" convention)
+    return message
+
+
+COLOURS = (
+    N_("Beige"), N_("Black"), N_("Blue"), N_("Brown"), N_("Camel"), N_("Charcoal"),
+    N_("Green"), N_("Grey"), N_("Navy"), N_("Olive"), N_("Pink"), N_("Red"), N_("White"),
+    N_("Wine"), N_("Yellow"),
+)  # fmt: skip
+SIZES = (N_("Regular"), N_("Large"), N_("Bowl"))
+ROLES = (N_("shopper"), N_("owner"), N_("manager"), N_("clerk"), N_("courier"))
+DEMO_LOGINS = (
+    N_("shopper"),
+    N_("owner of Urban Threads"),
+    N_("clerk at two Urban Threads stores in Shanghai"),
+    N_("courier"),
+    N_("platform admin"),
+)
