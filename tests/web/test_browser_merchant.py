@@ -76,3 +76,52 @@ def test_owner_changes_a_count_and_shoppers_see_it(
     expect(phone.locator(f"#qty-{variant_id}")).to_have_value("17")
     screenshot(phone, "stock-grid-phone")
     assert errors == []
+
+
+def test_a_till_sale_updates_an_open_product_page_at_once(
+    chromium: Browser, live_server: LiveServer
+) -> None:
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    page = new_page(chromium)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    store_id = live_server.seed.store_ids["threads"][1]
+    store = page.request.get(f"{base}/api/v1/stores/{store_id}").json()
+    product = page.request.get(f"{base}/api/v1/variants/by-code/UT001-WHITE-M").json()["product"]
+    # A variant this store has at least two of, so one sale leaves some.
+    stocked = None
+    for variant in product["variants"]:
+        hits = page.request.get(
+            f"{base}/api/v1/stores/nearby?lat={store['lat']}&lng={store['lng']}"
+            f"&radius_m=30&variant_id={variant['id']}&min_qty=2"
+        ).json()["items"]
+        if hits:
+            stocked = (variant, hits[0]["available_qty"])
+            break
+    assert stocked is not None
+    variant, before = stocked
+    page.goto(
+        f"{base}/products/{product['id']}?variant={variant['id']}"
+        f"&lat={store['lat']}&lng={store['lng']}&lang=en"
+    )
+    left = page.locator(f'.stock-row[data-store="{store_id}"] .left')
+    expect(left).to_have_text(f"{before} left")
+    page.wait_for_timeout(300)  # let the live stream subscribe
+
+    token = page.request.post(
+        f"{base}/api/v1/auth/token", data={"login": "owner@demo.o2o", "password": "demo-pass-1"}
+    ).json()["access_token"]
+    sale = page.request.post(
+        f"{base}/api/v1/stores/{store_id}/pos-sales",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "till-7-sale-1"},
+        data={
+            "sale_id": "till-7-sale-1",
+            "occurred_at": "2026-11-23T10:00:00+08:00",
+            "lines": [{"sku": variant["sku"], "qty": 1}],
+        },
+    )
+    assert sale.status == 201, sale.text()
+    expect(left).to_have_text(f"{before - 1} left")  # no reload: pushed by the stream
+    assert errors == []

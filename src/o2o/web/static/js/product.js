@@ -118,7 +118,32 @@
       .catch(function () { if (mine === seq) { empty.textContent = text.error; empty.hidden = false; } })
       .finally(function () { if (mine === seq) { list.setAttribute("aria-busy", "false"); } });
   }
+  function live() {
+    // Stock changes anywhere (a till sale, an online order, a count) arrive as they happen.
+    var id = (window.location.pathname.match(/\/products\/(\d+)/) || [])[1];
+    if (!id || !window.EventSource) { return; }
+    var source = new EventSource("/api/v1/products/" + id + "/stock/stream");
+    source.addEventListener("stock", function (event) {
+      var m = JSON.parse(event.data);
+      if (String(m.variant_id) !== list.dataset.variant) { return; }
+      var li = list.querySelector('li[data-store="' + m.store_id + '"]');
+      if (!li) { return; }
+      if (m.available <= 0) {
+        li.remove();
+        empty.hidden = list.children.length > 0;
+        return;
+      }
+      var left = li.querySelector(".left");
+      left.textContent = fmt(text.left, { num: m.available });
+      left.dataset.qty = m.available;
+      left.classList.toggle("few", m.available <= 3);
+      li.classList.add("just-changed");
+      setTimeout(function () { li.classList.remove("just-changed"); }, 1500);
+    });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
   form.addEventListener("change", update);
+  live();
   markChips(picked());
   list.dataset.variant = (variantFor(picked()) || {}).id || "";
   document.body.dataset.productReady = "1";
