@@ -97,7 +97,8 @@ def _apparel(
         for ci, color in enumerate(colors)
         for si, size in enumerate(sizes)
     ]
-    return ProductCreate(title=title, title_zh=title_zh, brand=prefix, variants=variants)
+    brand_name = "Urban Threads" if brand == 1 else "Milano Sartoria"
+    return ProductCreate(title=title, title_zh=title_zh, brand=brand_name, variants=variants)
 
 
 def _grocery(n: int, item: tuple[str, str, int]) -> ProductCreate:
