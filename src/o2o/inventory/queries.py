@@ -32,9 +32,39 @@ async def nearby_with_stock(
     at: datetime | None = None,
 ) -> Page[NearbyStoreRead]:
     """Stores near a point with at least ``min_qty`` of the variant available, nearest first."""
-    store_queries.check_search_area(lat, lng, radius_m)
     at = at or utcnow()
-    after = store_queries.decode_distance_cursor(cursor)
+    hits, more = await stock_hits(
+        session,
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        variant_id=variant_id,
+        min_qty=min_qty,
+        limit=limit,
+        after=store_queries.decode_distance_cursor(cursor),
+        filters=filters,
+        at=at,
+    )
+    quantities = {h.id: int(h.payload) for h in hits}
+    return await store_queries.page_of_hits(session, hits, more, at=at, quantities=quantities)
+
+
+async def stock_hits(
+    session: AsyncSession,
+    *,
+    lat: float,
+    lng: float,
+    radius_m: float,
+    variant_id: int,
+    min_qty: int = 1,
+    limit: int = 20,
+    after: tuple[float, int] | None = None,
+    filters: store_queries.StoreFilters | None = None,
+    at: datetime | None = None,
+) -> tuple[list[knn.Hit], bool]:
+    """The search behind ``nearby_with_stock``: store ids, distances and available quantity
+    (the payload), nearest first, and whether more exist."""
+    store_queries.check_search_area(lat, lng, radius_m)
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
         rows = await session.execute(
@@ -46,19 +76,17 @@ async def nearby_with_stock(
         )
         return rows.all()
 
-    hits, more = await knn.nearest(
+    return await knn.nearest(
         lat=lat,
         lng=lng,
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
         accept=await store_queries.store_filter(
-            session, filters or store_queries.StoreFilters(), at=at
+            session, filters or store_queries.StoreFilters(), at=at or utcnow()
         ),
         after=after,
     )
-    quantities = {h.id: int(h.payload) for h in hits}
-    return await store_queries.page_of_hits(session, hits, more, at=at, quantities=quantities)
 
 
 @dataclass(frozen=True)

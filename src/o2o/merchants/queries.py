@@ -146,9 +146,34 @@ async def nearby_stores(
     at: datetime | None = None,
 ) -> Page[NearbyStoreRead]:
     """Stores within ``radius_m`` of a point, nearest first, with the filters applied."""
-    check_search_area(lat, lng, radius_m)
     at = at or utcnow()
-    after = decode_distance_cursor(cursor)
+    hits, more = await nearby_store_hits(
+        session,
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        limit=limit,
+        after=decode_distance_cursor(cursor),
+        filters=filters,
+        at=at,
+    )
+    return await page_of_hits(session, hits, more, at=at)
+
+
+async def nearby_store_hits(
+    session: AsyncSession,
+    *,
+    lat: float,
+    lng: float,
+    radius_m: float,
+    limit: int,
+    after: tuple[float, int] | None = None,
+    filters: StoreFilters | None = None,
+    at: datetime | None = None,
+) -> tuple[list[knn.Hit], bool]:
+    """The search behind ``nearby_stores``: ids and distances, nearest first, and whether more
+    exist (the cards are built separately, so callers that need only ids skip them)."""
+    check_search_area(lat, lng, radius_m)
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
         result = await session.execute(
@@ -156,16 +181,15 @@ async def nearby_stores(
         )
         return result.all()
 
-    hits, more = await knn.nearest(
+    return await knn.nearest(
         lat=lat,
         lng=lng,
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        accept=await store_filter(session, filters or StoreFilters(), at=at),
+        accept=await store_filter(session, filters or StoreFilters(), at=at or utcnow()),
         after=after,
     )
-    return await page_of_hits(session, hits, more, at=at)
 
 
 async def page_of_hits(
