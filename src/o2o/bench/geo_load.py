@@ -49,15 +49,8 @@ def _store_rows(data: GeoData, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:
         )  # fmt: skip
 
 
-STORE_COLUMNS = (
-    "id, merchant_id, region_id, category_id, name, name_zh, address, address_zh, phone, "
-    "lat, lng, cell, opening_hours, hours_exceptions, offers_pickup, offers_reserve, "
-    "offers_delivery, offers_shipping, offers_booking, offers_scan_go, delivery_radius_m, "
-    "rating_sum, rating_count, search_text, is_active, created_at"
-).split(", ")
-STOCK_COLUMNS = (
-    "store_id, variant_id, region_id, cell, lat, lng, on_hand, reserved, updated_at"
-).split(", ")
+STORE_COLUMNS = ["id", "merchant_id", "region_id", "category_id", "name", "name_zh", "address", "address_zh", "phone", "lat", "lng", "cell", "opening_hours", "hours_exceptions", "offers_pickup", "offers_reserve", "offers_delivery", "offers_shipping", "offers_booking", "offers_scan_go", "delivery_radius_m", "rating_sum", "rating_count", "search_text", "is_active", "created_at"]
+STOCK_COLUMNS = ["store_id", "variant_id", "region_id", "cell", "lat", "lng", "on_hand", "reserved", "updated_at"]
 
 
 def _stock_rows(data: GeoData, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:

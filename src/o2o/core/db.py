@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event, or_
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, bindparam, event, or_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -120,3 +120,25 @@ def str_enum(enum_cls: type[enum.StrEnum]) -> Enum:
 def between_any(column: Any, ranges: list[tuple[int, int]]) -> Any:
     """``column BETWEEN lo AND hi OR ...``: one index seek per range on any B-tree."""
     return or_(*(column.between(lo, hi) for lo, hi in ranges))
+
+
+def between_params(column: Any, count: int, *, prefix: str = "r") -> Any:
+    """``column BETWEEN :r_lo_0 AND :r_hi_0 OR ...`` with ``count`` bound ranges.
+
+    Hot queries build their statement once per range count and bind the ranges with
+    ``range_values``, so neither SQLAlchemy nor the database re-plans a new statement per call.
+    """
+    return or_(
+        *(
+            column.between(bindparam(f"{prefix}_lo_{i}"), bindparam(f"{prefix}_hi_{i}"))
+            for i in range(count)
+        )
+    )
+
+
+def range_values(ranges: list[tuple[int, int]], *, prefix: str = "r") -> dict[str, int]:
+    values: dict[str, int] = {}
+    for i, (lo, hi) in enumerate(ranges):
+        values[f"{prefix}_lo_{i}"] = lo
+        values[f"{prefix}_hi_{i}"] = hi
+    return values

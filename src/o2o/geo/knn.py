@@ -8,11 +8,19 @@ great-circle distances computed in Python, so SQLite and PostgreSQL return the s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from o2o.geo.distance import haversine_m
+
+# Tuned on the G1/G2 benchmark data (o2o bench geo): a round trip costs about as much as 70
+# rows, so the first circle is wide enough to finish most dense-city searches in one step.
+FIRST_RADIUS_M = 1_500.0
+GROWTH_MIN = 1.5
+GROWTH_MARGIN = 1.4
+GROWTH_EMPTY = 0.5
 from o2o.geo.grid import cover_ranges
 
 Ranges = list[tuple[int, int]]
@@ -37,7 +45,7 @@ async def nearest(
     fetch: Fetch,
     accept: Accept | None = None,
     after: tuple[float, int] | None = None,
-    first_radius_m: float = 600.0,
+    first_radius_m: float = FIRST_RADIUS_M,
     chunk: int = 64,
 ) -> tuple[list[Hit], bool]:
     """The ``limit`` nearest accepted rows within ``radius_m`` after the ``after`` key.
@@ -67,10 +75,17 @@ async def nearest(
                 break
         if len(accepted) > limit or r >= radius_m:
             return accepted[:limit], len(accepted) > limit
-        # Widen in proportion to what is missing (density), at least doubling the band.
-        band = r - start
-        missing = (limit + 1) / max(len(accepted), 0.5)
-        r = min(radius_m, start + band * max(2.0, min(4.0, missing**0.5 * 1.2)))
+        r = min(radius_m, start + (r - start) * growth(len(accepted), limit + 1))
+
+
+def growth(found: int, wanted: int) -> float:
+    """How much to widen the band after finding ``found`` of ``wanted`` rows in it.
+
+    Assuming even density, the band must grow by sqrt(wanted / found); the margin makes one
+    more step enough for most searches (each step is a round trip, which costs more than the
+    extra rows), and a search that found nothing jumps far, since its area is sparse.
+    """
+    return max(GROWTH_MIN, math.sqrt(wanted / max(found, GROWTH_EMPTY)) * GROWTH_MARGIN)
 
 
 def _within(

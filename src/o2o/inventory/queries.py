@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.core.db import between_any
+from o2o.core.db import between_any, between_params, range_values
 from o2o.core.pagination import Page
 from o2o.geo import knn
 from o2o.inventory.models import StockLevel
 from o2o.merchants import queries as store_queries
+from o2o.merchants.models import Store
 from o2o.merchants.schemas import NearbyStoreRead
 
 
@@ -65,16 +67,16 @@ async def stock_hits(
     """The search behind ``nearby_with_stock``: store ids, distances and available quantity
     (the payload), nearest first, and whether more exist."""
     store_queries.check_search_area(lat, lng, radius_m)
+    filters = filters or store_queries.StoreFilters()
+    extra = await store_queries.sql_conditions(session, filters)
+    conn = await session.connection()
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
-        rows = await session.execute(
-            select(StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available).where(
-                StockLevel.variant_id == variant_id,
-                between_any(StockLevel.cell, ranges),
-                StockLevel.available >= min_qty,
-            )
-        )
-        return rows.all()
+        stmt = _available_in(len(ranges))
+        if extra:
+            stmt = stmt.where(*extra)
+        values = {**range_values(ranges), "variant_id": variant_id, "min_qty": min_qty}
+        return (await conn.execute(stmt, values)).all()  # type: ignore[return-value]
 
     return await knn.nearest(
         lat=lat,
@@ -82,10 +84,27 @@ async def stock_hits(
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        accept=await store_queries.store_filter(
-            session, filters or store_queries.StoreFilters(), at=at or utcnow()
-        ),
+        accept=store_queries.open_now_accept(session, at=at or utcnow())
+        if filters.open_now
+        else None,
         after=after,
+    )
+
+
+@lru_cache(maxsize=256)
+def _available_in(ranges: int) -> Select[tuple[int, float, float, int]]:
+    # Built once per range count. The stock rows come from the covering index
+    # ix_stock_levels_geo; the join to the store's primary key only checks it is active, in the
+    # same statement instead of a second round trip.
+    return (
+        select(StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available)
+        .join(Store, Store.id == StockLevel.store_id)
+        .where(
+            StockLevel.variant_id == bindparam("variant_id"),
+            between_params(StockLevel.cell, ranges),
+            StockLevel.available >= bindparam("min_qty"),
+            Store.is_active.is_(True),
+        )
     )
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.core.db import between_any
+from o2o.core.db import between_params, range_values
 from o2o.core.errors import InvalidInput
 from o2o.core.pagination import Page, decode_cursor, encode_cursor
 from o2o.core.text import like_pattern, query_terms
@@ -134,6 +135,46 @@ async def store_filter(session: AsyncSession, filters: StoreFilters, *, at: date
     return accept
 
 
+async def sql_conditions(session: AsyncSession, filters: StoreFilters) -> list[Any]:
+    """Conditions on ``Store`` for the filters SQL decides (all but open-now), beyond active."""
+    conditions: list[Any] = []
+    if filters.category:
+        conditions.append(Store.category_id.in_(await category_ids(session, code=filters.category)))
+    if filters.q:
+        terms = query_terms(filters.q)
+        if not terms:
+            raise InvalidInput("The search text has no searchable words.", field="q")
+        conditions.extend(Store.search_text.like(like_pattern(t), escape="\\") for t in terms)
+    return conditions
+
+
+def open_now_accept(session: AsyncSession, *, at: datetime) -> knn.Accept:
+    """An ``accept`` callback for knn.nearest: stores open at ``at`` in their region's time."""
+
+    async def accept(ids: list[int]) -> set[int]:
+        rows = await session.execute(
+            select(Store.id, Store.opening_hours, Store.hours_exceptions, Region.timezone)
+            .join(Region, Region.id == Store.region_id)
+            .where(Store.id.in_(ids))
+        )
+        return {
+            sid
+            for sid, week, exc, tz in rows
+            if hours.is_open_at(at, timezone=tz, week=week, exceptions=exc)
+        }
+
+    return accept
+
+
+@lru_cache(maxsize=256)
+def _active_stores_in(ranges: int) -> Select[tuple[int, float, float, int]]:
+    # Built once per range count: the columns are those of the covering index ix_stores_geo,
+    # so each range is one index seek and no table row is read.
+    return select(Store.id, Store.lat, Store.lng, Store.id).where(
+        between_params(Store.cell, ranges), Store.is_active.is_(True)
+    )
+
+
 async def nearby_stores(
     session: AsyncSession,
     *,
@@ -174,12 +215,16 @@ async def nearby_store_hits(
     """The search behind ``nearby_stores``: ids and distances, nearest first, and whether more
     exist (the cards are built separately, so callers that need only ids skip them)."""
     check_search_area(lat, lng, radius_m)
+    filters = filters or StoreFilters()
+    extra = await sql_conditions(session, filters)
+    # Core statements on the session's connection: the ORM adds nothing to four columns.
+    conn = await session.connection()
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
-        result = await session.execute(
-            select(Store.id, Store.lat, Store.lng, Store.id).where(between_any(Store.cell, ranges))
-        )
-        return result.all()
+        stmt = _active_stores_in(len(ranges))
+        if extra:
+            stmt = stmt.where(*extra)
+        return (await conn.execute(stmt, range_values(ranges))).all()  # type: ignore[return-value]
 
     return await knn.nearest(
         lat=lat,
@@ -187,7 +232,7 @@ async def nearby_store_hits(
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        accept=await store_filter(session, filters or StoreFilters(), at=at or utcnow()),
+        accept=open_now_accept(session, at=at or utcnow()) if filters.open_now else None,
         after=after,
     )
 
