@@ -143,6 +143,28 @@ async def run(opts: Options, out: Reporter) -> Report:
         dsn = await load_pg(data, opts.pg_admin_dsn, reload=opts.reload, say=out.say)
         await bl.setup_postgis(dsn, out.say, reload=opts.reload)
 
+    results = await measure_all(opts, out, data, oracle, works, sqlite_path=sqlite_path, dsn=dsn)
+
+    http: list[Throughput] = []
+    if dsn and opts.http_seconds > 0:
+        out.say("HTTP: the nearby endpoint under uvicorn vs the same query called directly")
+        url = pg_url(dsn, dsn.rsplit("/", 1)[1], driver="asyncpg")
+        http = await http_vs_direct(url, works[0].lat, works[0].lng, radius_m=opts.radius_m,
+                                    k=opts.k, seconds=opts.http_seconds)  # fmt: skip
+    return Report(opts, results, http)
+
+
+async def measure_all(
+    opts: Options,
+    out: Reporter,
+    data: GeoData,
+    oracle: Oracle,
+    works: list[Workload],
+    *,
+    sqlite_path: Path,
+    dsn: str | None,
+) -> list[Result]:
+    """Every system on every workload it supports, one after the other on one connection each."""
     results: list[Result] = []
 
     async def timed(work: Workload, system: str, query: Query, reps: int = opts.reps) -> None:
@@ -193,10 +215,4 @@ async def run(opts: Options, out: Reporter) -> Report:
         for _label, engine in engines:
             await engine.dispose()
 
-    http: list[Throughput] = []
-    if dsn and opts.http_seconds > 0:
-        out.say("HTTP: the nearby endpoint under uvicorn vs the same query called directly")
-        url = pg_url(dsn, dsn.rsplit("/", 1)[1], driver="asyncpg")
-        http = await http_vs_direct(url, works[0].lat, works[0].lng, radius_m=opts.radius_m,
-                                    k=opts.k, seconds=opts.http_seconds)  # fmt: skip
-    return Report(opts, results, http)
+    return results

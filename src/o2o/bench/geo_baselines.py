@@ -7,6 +7,7 @@ migrations made it. Every query function returns store ids, nearest first.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 import subprocess
@@ -46,7 +47,7 @@ async def ensure_postgis(conn: asyncpg.Connection, say: Say) -> None:
     # Install from the current package lists first; refresh them only if that fails.
     for cmd in (install, ["apt-get", "update"], install):
         say(f"Running: {' '.join(cmd)}")
-        subprocess.run(cmd, check=False)  # noqa: S603 (fixed argument list, no shell)
+        await asyncio.to_thread(subprocess.run, cmd, check=False)
         if cmd is install and await _create_postgis(conn) is None:
             say("PostGIS installed.")
             return
@@ -77,9 +78,7 @@ async def setup_postgis(dsn: str, say: Say, *, reload: bool) -> None:
                 "s.is_active, s.geog FROM stock_levels l JOIN bench_pgis_stores s "
                 "ON s.id = l.store_id"
             )
-            await conn.execute(
-                "CREATE INDEX ON bench_pgis_stock USING gist (variant_id, geog)"
-            )
+            await conn.execute("CREATE INDEX ON bench_pgis_stock USING gist (variant_id, geog)")
             await conn.execute(
                 "INSERT INTO bench_meta VALUES ('postgis', 'yes') "
                 "ON CONFLICT (key) DO UPDATE SET value = 'yes'"
@@ -130,7 +129,9 @@ def setup_h3(path: str, say: Say, *, reload: bool) -> None:
             "INSERT INTO bench_h3_stores VALUES (?,?,?,?,?)",
             ((_h3(la, ln), la, ln, i, a) for la, ln, i, a in stores),
         )
-        conn.execute("CREATE INDEX ix_bench_h3_stores ON bench_h3_stores (h3, lat, lng, id, is_active)")
+        conn.execute(
+            "CREATE INDEX ix_bench_h3_stores ON bench_h3_stores (h3, lat, lng, id, is_active)"
+        )
         conn.execute(
             "CREATE TABLE bench_h3_stock AS SELECT l.variant_id, s.h3, s.lat, s.lng, "
             "l.store_id, l.available, s.is_active FROM stock_levels l "
@@ -203,11 +204,11 @@ class RedisSearch:
             for sid, la, ln in zip(ids[i : i + 10_000], lats[i : i + 10_000],
                                    lngs[i : i + 10_000], strict=True):  # fmt: skip
                 values.extend((ln, la, sid))
-            pipe.execute_command("GEOADD", self.key, *values)
+            pipe.execute_command("GEOADD", self.key, *values)  # type: ignore[no-untyped-call]
         pipe.execute()
 
     def nearest(self, lat: float, lng: float, radius_m: float, k: int) -> list[int]:
-        found = self.client.execute_command(
+        found = self.client.execute_command(  # type: ignore[no-untyped-call]
             "GEOSEARCH", self.key, "FROMLONLAT", lng, lat, "BYRADIUS", radius_m, "m",
             "ASC", "COUNT", k,
         )  # fmt: skip

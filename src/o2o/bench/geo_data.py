@@ -78,7 +78,8 @@ def cells_of(lat: F64, lng: F64) -> I64:
     """Vectorised ``o2o.geo.grid.cell_of`` (same floor arithmetic, so the same cells)."""
     rows = np.clip(np.floor((lat + 90.0) / CELL_DEG), 0, round(180 / CELL_DEG) - 1)
     cols = np.clip(np.floor((lng + 180.0) / CELL_DEG), 0, COLUMNS - 1)
-    return (rows * COLUMNS + cols).astype(np.int64)
+    cells: I64 = (rows * COLUMNS + cols).astype(np.int64)
+    return cells
 
 
 def _stores(rng: np.random.Generator, n: int) -> tuple[F64, F64]:

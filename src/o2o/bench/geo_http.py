@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -74,9 +73,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _wait_ready(client: httpx.AsyncClient, proc: subprocess.Popen[bytes]) -> None:
+async def _wait_ready(client: httpx.AsyncClient, proc: asyncio.subprocess.Process) -> None:
     for _ in range(200):
-        if proc.poll() is not None:
+        if proc.returncode is not None:
             raise RuntimeError(f"the API server exited with code {proc.returncode}")
         try:
             if (await client.get("/healthz")).status_code == 200:
@@ -120,7 +119,7 @@ async def http_vs_direct(
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "o2o.bootstrap:create_app",
            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
            "--no-access-log"]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env)  # noqa: S603 (our own interpreter and module)
+    proc = await asyncio.create_subprocess_exec(*cmd, env=env)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     try:
         async with httpx.AsyncClient(
@@ -143,5 +142,5 @@ async def http_vs_direct(
             )  # fmt: skip
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        await asyncio.wait_for(proc.wait(), timeout=10)
     return results

@@ -49,8 +49,16 @@ def _store_rows(data: GeoData, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:
         )  # fmt: skip
 
 
-STORE_COLUMNS = ["id", "merchant_id", "region_id", "category_id", "name", "name_zh", "address", "address_zh", "phone", "lat", "lng", "cell", "opening_hours", "hours_exceptions", "offers_pickup", "offers_reserve", "offers_delivery", "offers_shipping", "offers_booking", "offers_scan_go", "delivery_radius_m", "rating_sum", "rating_count", "search_text", "is_active", "created_at"]
-STOCK_COLUMNS = ["store_id", "variant_id", "region_id", "cell", "lat", "lng", "on_hand", "reserved", "updated_at"]
+STORE_COLUMNS = [
+    "id", "merchant_id", "region_id", "category_id", "name", "name_zh", "address", "address_zh",
+    "phone", "lat", "lng", "cell", "opening_hours", "hours_exceptions", "offers_pickup",
+    "offers_reserve", "offers_delivery", "offers_shipping", "offers_booking", "offers_scan_go",
+    "delivery_radius_m", "rating_sum", "rating_count", "search_text", "is_active", "created_at",
+]  # fmt: skip
+STOCK_COLUMNS = [
+    "store_id", "variant_id", "region_id", "cell", "lat", "lng", "on_hand", "reserved",
+    "updated_at",
+]  # fmt: skip
 
 
 def _stock_rows(data: GeoData, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:
@@ -98,14 +106,26 @@ def _parent_sql(data: GeoData) -> list[tuple[str, list[tuple[Any, ...]]]]:
             "INSERT INTO products (id, merchant_id, category_id, title, title_zh, description, "
             "description_zh, brand, currency, search_text, is_active, created_at) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(i, 1, 1, f"Product {i}", f"商品{i}", "", "", "", "CNY", f"product {i}", True,
-              LOADED_AT) for i in range(1, n + 1)],  # fmt: skip
+            [_product(i) for i in range(1, n + 1)],
         ),
         (
             "INSERT INTO variants (id, product_id, merchant_id, sku, barcode, attributes, price, "
             "position, is_active) VALUES (?,?,?,?,?,?,?,?,?)",
             [(i, i, 1, f"SKU-{i}", None, "{}", 100 + i % 900, 0, True) for i in range(1, n + 1)],
         ),
+    ]
+
+
+def _product(i: int) -> tuple[Any, ...]:
+    return (i, 1, 1, f"Product {i}", f"商品{i}", "", "", "", "CNY", f"product {i}", True, LOADED_AT)
+
+
+def _tables(
+    data: GeoData, *, sqlite: bool
+) -> list[tuple[str, list[str], Iterator[tuple[Any, ...]]]]:
+    return [
+        ("stores", STORE_COLUMNS, _store_rows(data, sqlite=sqlite)),
+        ("stock_levels", STOCK_COLUMNS, _stock_rows(data, sqlite=sqlite)),
     ]
 
 
@@ -148,12 +168,9 @@ async def load_pg(data: GeoData, admin_dsn: str, *, reload: bool, say: Say) -> s
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():
-            for sql, rows in _parent_sql(data):
-                await conn.executemany(_pg_params(sql), rows)
-            for table, columns, rows in (
-                ("stores", STORE_COLUMNS, _store_rows(data, sqlite=False)),
-                ("stock_levels", STOCK_COLUMNS, _stock_rows(data, sqlite=False)),
-            ):
+            for sql, parents in _parent_sql(data):
+                await conn.executemany(_pg_params(sql), parents)
+            for table, columns, rows in _tables(data, sqlite=False):
                 say(f"PostgreSQL: copying {table}")
                 defs = await conn.fetch(
                     "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 "
@@ -214,12 +231,9 @@ def load_sqlite(data: GeoData, directory: Path, *, reload: bool, say: Say) -> Pa
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("BEGIN")
-        for sql, rows in _parent_sql(data):
-            conn.executemany(sql, [_sqlite_values(r) for r in rows])
-        for table, columns, rows in (
-            ("stores", STORE_COLUMNS, _store_rows(data, sqlite=True)),
-            ("stock_levels", STOCK_COLUMNS, _stock_rows(data, sqlite=True)),
-        ):
+        for sql, parents in _parent_sql(data):
+            conn.executemany(sql, [_sqlite_values(r) for r in parents])
+        for table, columns, rows in _tables(data, sqlite=True):
             say(f"SQLite: inserting {table}")
             defs = conn.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
@@ -229,9 +243,7 @@ def load_sqlite(data: GeoData, directory: Path, *, reload: bool, say: Say) -> Pa
             for name, _sql in defs:
                 conn.execute(f'DROP INDEX "{name}"')
             marks = ",".join("?" * len(columns))
-            conn.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-            )
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
             for _name, sql in defs:
                 conn.execute(sql)
         conn.execute("CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT)")

@@ -28,7 +28,8 @@ def haversine_np(lat: float, lng: float, lats: F64, lngs: F64) -> F64:
         np.sin((p2 - p1) / 2) ** 2
         + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lngs - lng) / 2) ** 2
     )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+    d: F64 = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+    return d
 
 
 @dataclass(slots=True)

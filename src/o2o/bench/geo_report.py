@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import platform
 import re
@@ -46,9 +47,7 @@ def baseline_of(workload: str) -> str:
 
 
 def find(report: Report, workload: str, system: str) -> Result | None:
-    return next(
-        (r for r in report.results if r.workload == workload and r.system == system), None
-    )
+    return next((r for r in report.results if r.workload == workload and r.system == system), None)
 
 
 def targets(report: Report) -> list[tuple[str, bool]]:
@@ -71,7 +70,7 @@ def targets(report: Report) -> list[tuple[str, bool]]:
         p95 = [find(report, f"G2 {c}", system) for c in CLASSES]
         if all(p95):
             values = [r.p95_ms for r in p95 if r]
-            ok = all(b <= a * NOISE for a, b in zip(values, values[1:], strict=False))
+            ok = all(b <= a * NOISE for a, b in itertools.pairwise(values))
             shown = " / ".join(f"{v:.2f}" for v in values)
             out.append((f"G2 {system}: never slower for rarer variants "
                         f"(p95 common / medium / rare {shown} ms)", ok))  # fmt: skip

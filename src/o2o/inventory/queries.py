@@ -76,7 +76,7 @@ async def stock_hits(
         if extra:
             stmt = stmt.where(*extra)
         values = {**range_values(ranges), "variant_id": variant_id, "min_qty": min_qty}
-        return (await conn.execute(stmt, values)).all()  # type: ignore[return-value]
+        return (await conn.execute(stmt, values)).all()
 
     return await knn.nearest(
         lat=lat,
@@ -92,7 +92,7 @@ async def stock_hits(
 
 
 @lru_cache(maxsize=256)
-def _available_in(ranges: int) -> Select[tuple[int, float, float, int]]:
+def _available_in(ranges: int) -> Select[int, float, float, int]:
     # Built once per range count. The stock rows come from the covering index
     # ix_stock_levels_geo; the join to the store's primary key only checks it is active, in the
     # same statement instead of a second round trip.

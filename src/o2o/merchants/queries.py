@@ -167,7 +167,7 @@ def open_now_accept(session: AsyncSession, *, at: datetime) -> knn.Accept:
 
 
 @lru_cache(maxsize=256)
-def _active_stores_in(ranges: int) -> Select[tuple[int, float, float, int]]:
+def _active_stores_in(ranges: int) -> Select[int, float, float, int]:
     # Built once per range count: the columns are those of the covering index ix_stores_geo,
     # so each range is one index seek and no table row is read.
     return select(Store.id, Store.lat, Store.lng, Store.id).where(
@@ -224,7 +224,7 @@ async def nearby_store_hits(
         stmt = _active_stores_in(len(ranges))
         if extra:
             stmt = stmt.where(*extra)
-        return (await conn.execute(stmt, range_values(ranges))).all()  # type: ignore[return-value]
+        return (await conn.execute(stmt, range_values(ranges))).all()
 
     return await knn.nearest(
         lat=lat,
