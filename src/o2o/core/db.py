@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeAlias
 
-from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, bindparam, event, or_
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    DateTime,
+    Enum,
+    Integer,
+    MetaData,
+    Select,
+    bindparam,
+    event,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -122,23 +140,82 @@ def between_any(column: Any, ranges: list[tuple[int, int]]) -> Any:
     return or_(*(column.between(lo, hi) for lo, hi in ranges))
 
 
-def between_params(column: Any, count: int, *, prefix: str = "r") -> Any:
-    """``column BETWEEN :r_lo_0 AND :r_hi_0 OR ...`` with ``count`` bound ranges.
+# A select of any columns (SQLAlchemy 2.1 types a select by its column tuple).
+AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
 
-    Hot queries build their statement once per range count and bind the ranges with
-    ``range_values``, so neither SQLAlchemy nor the database re-plans a new statement per call.
+
+def in_cell_ranges(
+    dialect: str, count: int, build: Callable[[Callable[[Any], Any]], AnySelect]
+) -> AnySelect:
+    """The rows of ``build``'s select whose cell lies in one of ``count`` ranges, bound later by
+    ``cell_range_values``; ``build`` receives the function that turns the cell column into the
+    range condition, and adds its own columns and conditions.
+
+    On PostgreSQL the ranges are one pair of arrays, unnested into rows, each joined LATERAL to
+    one index range scan: one prepared statement for any number of ranges, and index-only
+    scans (an OR of ranges would be a bitmap scan, which reads every row's table page). The
+    ``OFFSET 0`` keeps the planner from flattening the subquery into a join it may hash. SQLite
+    answers ``cell BETWEEN … OR …`` with one covering-index seek per range.
     """
-    return or_(
-        *(
-            column.between(bindparam(f"{prefix}_lo_{i}"), bindparam(f"{prefix}_hi_{i}"))
-            for i in range(count)
+    if dialect == "postgresql":
+        ranges = (
+            func.unnest(
+                bindparam("cell_lo", type_=ARRAY(Integer)),
+                bindparam("cell_hi", type_=ARRAY(Integer)),
+            )
+            .table_valued("lo", "hi")
+            .render_derived(name="r")
+        )
+        inner = build(lambda column: column.between(ranges.c.lo, ranges.c.hi))
+        scan = inner.offset(literal_column("0")).lateral("l")
+        return select(*scan.c).select_from(ranges).join(scan, true())
+    return build(
+        lambda column: or_(
+            *(
+                column.between(bindparam(f"cell_lo_{i}"), bindparam(f"cell_hi_{i}"))
+                for i in range(count)
+            )
         )
     )
 
 
-def range_values(ranges: list[tuple[int, int]], *, prefix: str = "r") -> dict[str, int]:
-    values: dict[str, int] = {}
+def cell_range_values(dialect: str, ranges: list[tuple[int, int]]) -> dict[str, Any]:
+    """The bound values of ``in_cell_ranges`` for these ranges."""
+    if dialect == "postgresql":
+        return {"cell_lo": [lo for lo, _ in ranges], "cell_hi": [hi for _, hi in ranges]}
+    values: dict[str, Any] = {}
     for i, (lo, hi) in enumerate(ranges):
-        values[f"{prefix}_lo_{i}"] = lo
-        values[f"{prefix}_hi_{i}"] = hi
+        values[f"cell_lo_{i}"] = lo
+        values[f"cell_hi_{i}"] = hi
     return values
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatement:
+    """A statement compiled once for the driver: its SQL and its parameters' names in order."""
+
+    sql: str
+    names: tuple[str, ...]
+
+
+@lru_cache(maxsize=256)
+def driver_statement(stmt: AnySelect, dialect: Dialect) -> DriverStatement:
+    compiled = stmt.compile(dialect=dialect)
+    return DriverStatement(str(compiled), tuple(compiled.positiontup or ()))
+
+
+async def driver_fetch(conn: AsyncConnection, stmt: AnySelect, values: dict[str, Any]) -> Any:
+    """The rows of a hot read statement, run by the database driver itself on ``conn``.
+
+    SQLAlchemy adds 0.1-0.3 ms per statement over the driver (greenlet switch, parameter and
+    result processing), most of the time of a nearby-search step. Only for statements built
+    once (so their compiled form is cached) whose parameters need no conversion (integers and
+    integer arrays) and whose rows are used as plain tuples. The statement runs on the
+    session's own connection, so in its transaction.
+    """
+    compiled = driver_statement(stmt, conn.dialect)
+    args = [values[name] for name in compiled.names]
+    raw = (await conn.get_raw_connection()).driver_connection
+    if conn.dialect.name == "postgresql":
+        return await raw.fetch(compiled.sql, *args)  # type: ignore[union-attr]
+    return await raw.execute_fetchall(compiled.sql, args)  # type: ignore[union-attr]

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.core.db import between_any, between_params, range_values
+from o2o.core.db import AnySelect, between_any, cell_range_values, driver_fetch, in_cell_ranges
 from o2o.core.pagination import Page
 from o2o.geo import knn
 from o2o.inventory.models import StockLevel
@@ -70,13 +70,14 @@ async def stock_hits(
     filters = filters or store_queries.StoreFilters()
     extra = await store_queries.sql_conditions(session, filters)
     conn = await session.connection()
+    dialect = conn.dialect.name
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
-        stmt = _available_in(len(ranges))
-        if extra:
-            stmt = stmt.where(*extra)
-        values = {**range_values(ranges), "variant_id": variant_id, "min_qty": min_qty}
-        return (await conn.execute(stmt, values)).all()
+        stmt = _available_in(*store_queries.statement_key(dialect, ranges))
+        values = cell_range_values(dialect, ranges)
+        values.update(variant_id=variant_id, min_qty=min_qty)
+        rows: Iterable[knn.Row] = await driver_fetch(conn, stmt, values)
+        return rows
 
     return await knn.nearest(
         lat=lat,
@@ -84,27 +85,34 @@ async def stock_hits(
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        accept=store_queries.open_now_accept(session, at=at or utcnow())
-        if filters.open_now
-        else None,
+        # Rare: other store filters are checked on the few stores found, in a second query.
+        accept=store_queries.store_accept(
+            session, extra, open_now=filters.open_now, at=at or utcnow()
+        ),
         after=after,
     )
 
 
-@lru_cache(maxsize=256)
-def _available_in(ranges: int) -> Select[int, float, float, int]:
-    # Built once per range count. The stock rows come from the covering index
-    # ix_stock_levels_geo; the join to the store's primary key only checks it is active, in the
-    # same statement instead of a second round trip.
-    return (
-        select(StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available)
-        .join(Store, Store.id == StockLevel.store_id)
-        .where(
+@lru_cache(maxsize=128)
+def _available_in(dialect: str, count: int) -> AnySelect:
+    """Stock rows of a variant with enough available at active stores, in the cell ranges.
+
+    The rows come from the covering index ix_stock_levels_geo. The store's active flag is a
+    correlated subquery (a primary-key probe per row found) rather than a join: with a join, a
+    popular variant can make the planner hash the whole stores table.
+    """
+    active = select(Store.is_active).where(Store.id == StockLevel.store_id).scalar_subquery()
+    return in_cell_ranges(
+        dialect,
+        count,
+        lambda cell_in: select(
+            StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available
+        ).where(
             StockLevel.variant_id == bindparam("variant_id"),
-            between_params(StockLevel.cell, ranges),
+            cell_in(StockLevel.cell),
             StockLevel.available >= bindparam("min_qty"),
-            Store.is_active.is_(True),
-        )
+            active.is_(True),
+        ),
     )
 
 

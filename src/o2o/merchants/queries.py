@@ -8,11 +8,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.core.db import between_params, range_values
+from o2o.core.db import AnySelect, cell_range_values, driver_fetch, in_cell_ranges
 from o2o.core.errors import InvalidInput
 from o2o.core.pagination import Page, decode_cursor, encode_cursor
 from o2o.core.text import like_pattern, query_terms
@@ -148,31 +148,48 @@ async def sql_conditions(session: AsyncSession, filters: StoreFilters) -> list[A
     return conditions
 
 
-def open_now_accept(session: AsyncSession, *, at: datetime) -> knn.Accept:
-    """An ``accept`` callback for knn.nearest: stores open at ``at`` in their region's time."""
+def store_accept(
+    session: AsyncSession, conditions: list[Any], *, open_now: bool, at: datetime
+) -> knn.Accept | None:
+    """An ``accept`` callback for knn.nearest: stores passing ``conditions`` and, with
+    ``open_now``, open at ``at`` in their region's time. None when there is nothing to check."""
+    if not conditions and not open_now:
+        return None
 
     async def accept(ids: list[int]) -> set[int]:
         rows = await session.execute(
             select(Store.id, Store.opening_hours, Store.hours_exceptions, Region.timezone)
             .join(Region, Region.id == Store.region_id)
-            .where(Store.id.in_(ids))
+            .where(Store.id.in_(ids), *conditions)
         )
         return {
             sid
             for sid, week, exc, tz in rows
-            if hours.is_open_at(at, timezone=tz, week=week, exceptions=exc)
+            if not open_now or hours.is_open_at(at, timezone=tz, week=week, exceptions=exc)
         }
 
     return accept
 
 
-@lru_cache(maxsize=256)
-def _active_stores_in(ranges: int) -> Select[int, float, float, int]:
-    # Built once per range count: the columns are those of the covering index ix_stores_geo,
-    # so each range is one index seek and no table row is read.
-    return select(Store.id, Store.lat, Store.lng, Store.id).where(
-        between_params(Store.cell, ranges), Store.is_active.is_(True)
+def statement_key(dialect: str, ranges: knn.Ranges) -> tuple[str, int]:
+    """Cache key of a cell-range statement: PostgreSQL binds any number of ranges as arrays."""
+    return dialect, 0 if dialect == "postgresql" else len(ranges)
+
+
+def stores_in(dialect: str, count: int, extra: tuple[Any, ...] = ()) -> AnySelect:
+    """Active stores in the cell ranges: the columns of the covering index ix_stores_geo, so
+    each range is one index seek and no table row is read."""
+    return in_cell_ranges(
+        dialect,
+        count,
+        lambda cell_in: select(Store.id, Store.lat, Store.lng, Store.id.label("payload")).where(
+            cell_in(Store.cell), Store.is_active.is_(True), *extra
+        ),
     )
+
+
+# Built once per dialect and range count (SQLAlchemy then reuses the compiled form).
+_active_stores_in = lru_cache(maxsize=128)(stores_in)
 
 
 async def nearby_stores(
@@ -219,12 +236,15 @@ async def nearby_store_hits(
     extra = await sql_conditions(session, filters)
     # Core statements on the session's connection: the ORM adds nothing to four columns.
     conn = await session.connection()
+    dialect = conn.dialect.name
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
-        stmt = _active_stores_in(len(ranges))
+        key = statement_key(dialect, ranges)
+        values = cell_range_values(dialect, ranges)
         if extra:
-            stmt = stmt.where(*extra)
-        return (await conn.execute(stmt, range_values(ranges))).all()
+            return (await conn.execute(stores_in(*key, tuple(extra)), values)).all()
+        rows: Iterable[knn.Row] = await driver_fetch(conn, _active_stores_in(*key), values)
+        return rows
 
     return await knn.nearest(
         lat=lat,
@@ -232,7 +252,7 @@ async def nearby_store_hits(
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        accept=open_now_accept(session, at=at or utcnow()) if filters.open_now else None,
+        accept=store_accept(session, [], open_now=filters.open_now, at=at or utcnow()),
         after=after,
     )
 
