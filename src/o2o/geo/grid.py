@@ -49,25 +49,61 @@ def cap_bounds(lat: float, lng: float, radius_m: float) -> tuple[float, float, f
 
 
 def cover_ranges(lat: float, lng: float, radius_m: float) -> list[tuple[int, int]]:
-    """Inclusive cell-number ranges that together contain every point within ``radius_m``."""
-    min_lat, max_lat, min_lng, dlng = cap_bounds(lat, lng, radius_m)
-    spans: list[tuple[int, int]]
+    """Inclusive cell-number ranges that together contain every point within ``radius_m``.
+
+    Each grid row gets the longitude extent of the cap within that row's latitude band, not
+    the whole bounding box's: the rows near the top and bottom of the circle are narrower,
+    which saves about a fifth of the rows read.
+    """
+    min_lat, max_lat, _min_lng, dlng = cap_bounds(lat, lng, radius_m)
     if dlng is None or dlng >= 180.0:
-        spans = [(0, COLUMNS - 1)]
-    else:
-        west, east = lng - dlng, lng + dlng
-        if west < -180.0:
-            spans = [(0, _column(east)), (_column(west + 360.0), COLUMNS - 1)]
-        elif east > 180.0:
-            spans = [(_column(west), COLUMNS - 1), (0, _column(east - 360.0))]
-        else:
-            spans = [(_column(west), _column(east))]
-    del min_lng
+        return _merge(
+            [(row * COLUMNS, row * COLUMNS + COLUMNS - 1)
+             for row in range(_row(min_lat), _row(max_lat) + 1)]
+        )  # fmt: skip
+    angular = radius_m / EARTH_RADIUS_M
+    # The latitude where the cap is widest (a little poleward of its centre).
+    widest = math.degrees(math.asin(min(1.0, math.sin(math.radians(lat)) / math.cos(angular))))
     ranges: list[tuple[int, int]] = []
     for row in range(_row(min_lat), _row(max_lat) + 1):
+        south = max(min_lat, row * CELL_DEG - 90.0)
+        north = min(max_lat, (row + 1) * CELL_DEG - 90.0)
+        if south <= widest <= north:
+            half = dlng
+        else:
+            edge = north if north < widest else south
+            half = min(dlng, _half_width(lat, angular, edge))
         base = row * COLUMNS
-        ranges.extend((base + a, base + b) for a, b in spans)
+        ranges.extend((base + a, base + b) for a, b in _spans(lng, half + _SLACK_DEG))
     return _merge(ranges)
+
+
+# Guards the per-row extents against rounding: a hair wider is still exact, narrower is not.
+_SLACK_DEG = 1e-9
+
+
+def _half_width(lat0: float, angular: float, lat: float) -> float:
+    """Longitude half-width (degrees) of the cap at latitude ``lat``."""
+    p0, p = math.radians(lat0), math.radians(lat)
+    denom = math.cos(p0) * math.cos(p)
+    if denom <= 0.0:
+        return 180.0
+    c = (math.cos(angular) - math.sin(p0) * math.sin(p)) / denom
+    if c <= -1.0:
+        return 180.0
+    return math.degrees(math.acos(min(1.0, c)))
+
+
+def _spans(lng: float, half: float) -> list[tuple[int, int]]:
+    """Column ranges between ``lng - half`` and ``lng + half``, across the antimeridian."""
+    if half >= 180.0:
+        return [(0, COLUMNS - 1)]
+    west, east = lng - half, lng + half
+    if west < -180.0:
+        return [(0, _column(east)), (_column(west + 360.0), COLUMNS - 1)]
+    if east > 180.0:
+        return [(_column(west), COLUMNS - 1), (0, _column(east - 360.0))]
+    return [(_column(west), _column(east))]
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
