@@ -25,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -145,7 +146,11 @@ AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
 
 
 def in_cell_ranges(
-    dialect: str, count: int, build: Callable[[Callable[[Any], Any]], AnySelect]
+    dialect: str,
+    count: int,
+    build: Callable[[Callable[[Any], Any]], AnySelect],
+    *,
+    prefix: str = "cell",
 ) -> AnySelect:
     """The rows of ``build``'s select whose cell lies in one of ``count`` ranges, bound later by
     ``cell_range_values``; ``build`` receives the function that turns the cell column into the
@@ -160,34 +165,73 @@ def in_cell_ranges(
     if dialect == "postgresql":
         ranges = (
             func.unnest(
-                bindparam("cell_lo", type_=ARRAY(Integer)),
-                bindparam("cell_hi", type_=ARRAY(Integer)),
+                bindparam(f"{prefix}_lo", type_=ARRAY(Integer)),
+                bindparam(f"{prefix}_hi", type_=ARRAY(Integer)),
             )
             .table_valued("lo", "hi")
-            .render_derived(name="r")
+            .render_derived(name=f"{prefix}_r")
         )
         inner = build(lambda column: column.between(ranges.c.lo, ranges.c.hi))
-        scan = inner.offset(literal_column("0")).lateral("l")
+        scan = inner.offset(literal_column("0")).lateral(f"{prefix}_l")
         return select(*scan.c).select_from(ranges).join(scan, true())
     return build(
         lambda column: or_(
             *(
-                column.between(bindparam(f"cell_lo_{i}"), bindparam(f"cell_hi_{i}"))
+                column.between(bindparam(f"{prefix}_lo_{i}"), bindparam(f"{prefix}_hi_{i}"))
                 for i in range(count)
             )
         )
     )
 
 
-def cell_range_values(dialect: str, ranges: list[tuple[int, int]]) -> dict[str, Any]:
+def cell_range_values(
+    dialect: str, ranges: list[tuple[int, int]], *, prefix: str = "cell"
+) -> dict[str, Any]:
     """The bound values of ``in_cell_ranges`` for these ranges."""
     if dialect == "postgresql":
-        return {"cell_lo": [lo for lo, _ in ranges], "cell_hi": [hi for _, hi in ranges]}
+        return {f"{prefix}_lo": [lo for lo, _ in ranges], f"{prefix}_hi": [hi for _, hi in ranges]}
     values: dict[str, Any] = {}
     for i, (lo, hi) in enumerate(ranges):
-        values[f"cell_lo_{i}"] = lo
-        values[f"cell_hi_{i}"] = hi
+        values[f"{prefix}_lo_{i}"] = lo
+        values[f"{prefix}_hi_{i}"] = hi
     return values
+
+
+def probe_cell_ranges(
+    dialect: str, near: int, everywhere: int, build: Callable[[Callable[[Any], Any]], AnySelect]
+) -> Any:
+    """Two searches in one statement: the rows in the ``near`` ranges (column ``part`` 0), and
+    at most ``:cap`` rows of the ``everywhere`` ranges (``part`` 1). Bind with
+    ``probe_values``. When the second part comes back short of the cap it holds every row of
+    the wide area, and a sparse area needs no second round trip; when it is full, the area is
+    dense and the near rows are the useful ones.
+    """
+    near_rows = in_cell_ranges(dialect, near, build, prefix="near").subquery("near_rows")
+    wide = in_cell_ranges(dialect, everywhere, build, prefix="wide")
+    wide_rows = wide.limit(bindparam("cap")).subquery("wide_rows")
+    return union_all(
+        select(literal_column("0").label("part"), *near_rows.c),
+        select(literal_column("1").label("part"), *wide_rows.c),
+    )
+
+
+def probe_values(
+    dialect: str, near: list[tuple[int, int]], everywhere: list[tuple[int, int]], cap: int
+) -> dict[str, Any]:
+    return {
+        **cell_range_values(dialect, near, prefix="near"),
+        **cell_range_values(dialect, everywhere, prefix="wide"),
+        "cap": cap,
+    }
+
+
+def split_probe(rows: Any) -> tuple[list[Any], list[Any]]:
+    """The near rows and the wide rows of a ``probe_cell_ranges`` result, without ``part``."""
+    near: list[Any] = []
+    wide: list[Any] = []
+    for row in rows:
+        (wide if row[0] else near).append(tuple(row)[1:])
+    return near, wide
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,15 +240,18 @@ class DriverStatement:
 
     sql: str
     names: tuple[str, ...]
+    # Values SQLAlchemy binds itself (such as the OFFSET 0 it adds after a LIMIT on SQLite).
+    fixed: tuple[tuple[str, Any], ...]
 
 
 @lru_cache(maxsize=256)
-def driver_statement(stmt: AnySelect, dialect: Dialect) -> DriverStatement:
+def driver_statement(stmt: Any, dialect: Dialect) -> DriverStatement:
     compiled = stmt.compile(dialect=dialect)
-    return DriverStatement(str(compiled), tuple(compiled.positiontup or ()))
+    fixed = tuple((k, v) for k, v in compiled.params.items() if v is not None)
+    return DriverStatement(str(compiled), tuple(compiled.positiontup or ()), fixed)
 
 
-async def driver_fetch(conn: AsyncConnection, stmt: AnySelect, values: dict[str, Any]) -> Any:
+async def driver_fetch(conn: AsyncConnection, stmt: Any, values: dict[str, Any]) -> Any:
     """The rows of a hot read statement, run by the database driver itself on ``conn``.
 
     SQLAlchemy adds 0.1-0.3 ms per statement over the driver (greenlet switch, parameter and
@@ -214,6 +261,8 @@ async def driver_fetch(conn: AsyncConnection, stmt: AnySelect, values: dict[str,
     session's own connection, so in its transaction.
     """
     compiled = driver_statement(stmt, conn.dialect)
+    if compiled.fixed:
+        values = {**dict(compiled.fixed), **values}
     args = [values[name] for name in compiled.names]
     raw = (await conn.get_raw_connection()).driver_connection
     if conn.dialect.name == "postgresql":

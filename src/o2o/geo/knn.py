@@ -27,6 +27,12 @@ Ranges = list[tuple[int, int]]
 Row = tuple[int, float, float, Any]  # id, lat, lng, payload
 Fetch = Callable[[Ranges], Awaitable[Iterable[Row]]]
 Accept = Callable[[list[int]], Awaitable[set[int]]]
+# probe(near, wide, cap): the rows of the near ranges, and those of the wide ranges if there
+# are fewer than ``cap`` of them (else None), in one round trip.
+Probe = Callable[[Ranges, Ranges, int], Awaitable[tuple[Iterable[Row], Iterable[Row] | None]]]
+# The probe's wide part may return this many rows per row asked for before the area counts as
+# dense: enough that sparse areas finish in one round trip, few enough to cost little in cities.
+PROBE_ROWS_PER_HIT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,19 +53,32 @@ async def nearest(
     after: tuple[float, int] | None = None,
     first_radius_m: float = FIRST_RADIUS_M,
     chunk: int = 64,
+    probe: Probe | None = None,
 ) -> tuple[list[Hit], bool]:
     """The ``limit`` nearest accepted rows within ``radius_m`` after the ``after`` key.
 
     ``fetch`` returns the rows of the given cell ranges (a superset is fine); ``accept`` decides
     which ids pass filters that need more than the position (called in distance order, in
     chunks, so a page rarely looks at more than it shows). Returns the hits and whether more
-    exist. Ordered by ``(distance, id)``, which is also the keyset of ``after``.
+    exist. Ordered by ``(distance, id)``, which is also the keyset of ``after``. With ``probe``,
+    the first round trip also reads the whole radius when it holds few rows.
     """
     start = after[0] if after else 0.0
     r = min(radius_m, start + first_radius_m)
     decided: dict[int, bool] = {}
+    first = True
     while True:
-        hits = _within(await fetch(cover_ranges(lat, lng, r)), lat, lng, r, after)
+        rows: Iterable[Row]
+        if first and probe is not None and r < radius_m:
+            cap = PROBE_ROWS_PER_HIT * (limit + 1)
+            wide = cover_ranges(lat, lng, radius_m)
+            near_rows, all_rows = await probe(cover_ranges(lat, lng, r), wide, cap)
+            rows = near_rows if all_rows is None else all_rows
+            r = r if all_rows is None else radius_m
+        else:
+            rows = await fetch(cover_ranges(lat, lng, r))
+        first = False
+        hits = _within(rows, lat, lng, r, after)
         accepted: list[Hit] = []
         for i in range(0, len(hits), chunk):
             part = hits[i : i + chunk]

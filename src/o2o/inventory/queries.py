@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.core.db import AnySelect, between_any, cell_range_values, driver_fetch, in_cell_ranges
+from o2o.core.db import (
+    AnySelect,
+    between_any,
+    cell_range_values,
+    driver_fetch,
+    in_cell_ranges,
+    probe_cell_ranges,
+)
 from o2o.core.pagination import Page
 from o2o.geo import knn
 from o2o.inventory.models import StockLevel
@@ -90,11 +98,13 @@ async def stock_hits(
             session, extra, open_now=filters.open_now, at=at or utcnow()
         ),
         after=after,
+        probe=store_queries.driver_probe(
+            conn, _available_probe, {"variant_id": variant_id, "min_qty": min_qty}
+        ),
     )
 
 
-@lru_cache(maxsize=128)
-def _available_in(dialect: str, count: int) -> AnySelect:
+def _available(cell_in: Callable[[Any], Any]) -> AnySelect:
     """Stock rows of a variant with enough available at active stores, in the cell ranges.
 
     The rows come from the covering index ix_stock_levels_geo. The store's active flag is a
@@ -102,18 +112,22 @@ def _available_in(dialect: str, count: int) -> AnySelect:
     popular variant can make the planner hash the whole stores table.
     """
     active = select(Store.is_active).where(Store.id == StockLevel.store_id).scalar_subquery()
-    return in_cell_ranges(
-        dialect,
-        count,
-        lambda cell_in: select(
-            StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available
-        ).where(
-            StockLevel.variant_id == bindparam("variant_id"),
-            cell_in(StockLevel.cell),
-            StockLevel.available >= bindparam("min_qty"),
-            active.is_(True),
-        ),
+    return select(StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available).where(
+        StockLevel.variant_id == bindparam("variant_id"),
+        cell_in(StockLevel.cell),
+        StockLevel.available >= bindparam("min_qty"),
+        active.is_(True),
     )
+
+
+@lru_cache(maxsize=128)
+def _available_in(dialect: str, count: int) -> AnySelect:
+    return in_cell_ranges(dialect, count, _available)
+
+
+@lru_cache(maxsize=256)
+def _available_probe(dialect: str, near: int, wide: int) -> Any:
+    return probe_cell_ranges(dialect, near, wide, _available)
 
 
 @dataclass(frozen=True)

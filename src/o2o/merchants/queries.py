@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.core.db import AnySelect, cell_range_values, driver_fetch, in_cell_ranges
+from o2o.core.db import (
+    AnySelect,
+    cell_range_values,
+    driver_fetch,
+    in_cell_ranges,
+    probe_cell_ranges,
+    probe_values,
+    split_probe,
+)
 from o2o.core.errors import InvalidInput
 from o2o.core.pagination import Page, decode_cursor, encode_cursor
 from o2o.core.text import like_pattern, query_terms
@@ -192,6 +200,39 @@ def stores_in(dialect: str, count: int, extra: tuple[Any, ...] = ()) -> AnySelec
 _active_stores_in = lru_cache(maxsize=128)(stores_in)
 
 
+@lru_cache(maxsize=256)
+def _active_stores_probe(dialect: str, near: int, wide: int) -> Any:
+    return probe_cell_ranges(
+        dialect,
+        near,
+        wide,
+        lambda cell_in: select(Store.id, Store.lat, Store.lng, Store.id.label("payload")).where(
+            cell_in(Store.cell), Store.is_active.is_(True)
+        ),
+    )
+
+
+def driver_probe(conn: AsyncConnection, build: Callable[[str, int, int], Any],
+                 extra: dict[str, Any] | None = None) -> knn.Probe:  # fmt: skip
+    """A knn probe running the statement ``build(dialect, near, wide)`` at driver level."""
+    dialect = conn.dialect.name
+
+    async def probe(
+        near: knn.Ranges, wide: knn.Ranges, cap: int
+    ) -> tuple[Iterable[knn.Row], Iterable[knn.Row] | None]:
+        _d, n_near = statement_key(dialect, near)
+        _d, n_wide = statement_key(dialect, wide)
+        values = probe_values(dialect, near, wide, cap)
+        if extra:
+            values.update(extra)
+        near_rows, wide_rows = split_probe(
+            await driver_fetch(conn, build(dialect, n_near, n_wide), values)
+        )
+        return near_rows, (wide_rows if len(wide_rows) < cap else None)
+
+    return probe
+
+
 async def nearby_stores(
     session: AsyncSession,
     *,
@@ -253,6 +294,7 @@ async def nearby_store_hits(
         limit=limit,
         fetch=fetch,
         accept=store_accept(session, [], open_now=filters.open_now, at=at or utcnow()),
+        probe=None if extra else driver_probe(conn, _active_stores_probe),
         after=after,
     )
 
