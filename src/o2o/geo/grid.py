@@ -62,36 +62,40 @@ def cover_ranges(lat: float, lng: float, radius_m: float) -> list[tuple[int, int
              for row in range(_row(min_lat), _row(max_lat) + 1)]
         )  # fmt: skip
     angular = radius_m / EARTH_RADIUS_M
+    sin0, cos0, cos_ang = (
+        math.sin(math.radians(lat)),
+        math.cos(math.radians(lat)),
+        math.cos(angular),
+    )
     # The latitude where the cap is widest (a little poleward of its centre).
-    widest = math.degrees(math.asin(min(1.0, math.sin(math.radians(lat)) / math.cos(angular))))
+    widest = math.degrees(math.asin(min(1.0, sin0 / cos_ang)))
     ranges: list[tuple[int, int]] = []
+    wraps = False
     for row in range(_row(min_lat), _row(max_lat) + 1):
         south = max(min_lat, row * CELL_DEG - 90.0)
         north = min(max_lat, (row + 1) * CELL_DEG - 90.0)
-        if south <= widest <= north:
-            half = dlng
-        else:
-            edge = north if north < widest else south
-            half = min(dlng, _half_width(lat, angular, edge))
+        half = dlng
+        if not south <= widest <= north:
+            # Longitude half-width of the cap at the band's edge nearest the widest latitude.
+            p = math.radians(north if north < widest else south)
+            denom = cos0 * math.cos(p)
+            c = (cos_ang - sin0 * math.sin(p)) / denom if denom > 0.0 else -1.0
+            if c > -1.0:
+                half = min(dlng, math.degrees(math.acos(min(1.0, c))))
+        half += _SLACK_DEG
+        west, east = lng - half, lng + half
         base = row * COLUMNS
-        ranges.extend((base + a, base + b) for a, b in _spans(lng, half + _SLACK_DEG))
-    return _merge(ranges)
+        if west < -180.0 or east > 180.0:
+            wraps = True
+            ranges.extend((base + a, base + b) for a, b in _spans(lng, half))
+        else:
+            ranges.append((base + _column(west), base + _column(east)))
+    # Without a wrap the ranges are already sorted and apart (one per row, rows differ).
+    return _merge(ranges) if wraps else ranges
 
 
 # Guards the per-row extents against rounding: a hair wider is still exact, narrower is not.
 _SLACK_DEG = 1e-9
-
-
-def _half_width(lat0: float, angular: float, lat: float) -> float:
-    """Longitude half-width (degrees) of the cap at latitude ``lat``."""
-    p0, p = math.radians(lat0), math.radians(lat)
-    denom = math.cos(p0) * math.cos(p)
-    if denom <= 0.0:
-        return 180.0
-    c = (math.cos(angular) - math.sin(p0) * math.sin(p)) / denom
-    if c <= -1.0:
-        return 180.0
-    return math.degrees(math.acos(min(1.0, c)))
 
 
 def _spans(lng: float, half: float) -> list[tuple[int, int]]:

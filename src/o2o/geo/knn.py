@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from o2o.geo.distance import EARTH_RADIUS_M
@@ -27,6 +28,8 @@ Ranges = list[tuple[int, int]]
 Row = tuple[int, float, float, Any]  # id, lat, lng, payload
 Fetch = Callable[[Ranges], Awaitable[Iterable[Row]]]
 Accept = Callable[[list[int]], Awaitable[set[int]]]
+Found = tuple[float, int, Any]  # distance, id, payload: cheaper than a Hit per row read
+_DISTANCE_ID = itemgetter(0, 1)  # payloads need not be comparable
 # probe(near, wide, cap): the rows of the near ranges, and those of the wide ranges if there
 # are fewer than ``cap`` of them (else None), in one round trip.
 Probe = Callable[[Ranges, Ranges, int], Awaitable[tuple[Iterable[Row], Iterable[Row] | None]]]
@@ -78,23 +81,31 @@ async def nearest(
         else:
             rows = await fetch(cover_ranges(lat, lng, r))
         first = False
-        hits = _within(rows, lat, lng, r, after)
-        accepted: list[Hit] = []
-        for i in range(0, len(hits), chunk):
-            part = hits[i : i + chunk]
-            if accept is not None:
-                todo = [h.id for h in part if h.id not in decided]
-                if todo:
-                    ok = await accept(todo)
-                    decided.update((i_, i_ in ok) for i_ in todo)
-                accepted.extend(h for h in part if decided[h.id])
-            else:
-                accepted.extend(part)
-            if len(accepted) > limit:
-                break
+        found = _within(rows, lat, lng, r, after)
+        if accept is None:
+            accepted = found[: limit + 1]
+        else:
+            accepted = await _accepted(found, accept, decided, limit, chunk)
         if len(accepted) > limit or r >= radius_m:
-            return accepted[:limit], len(accepted) > limit
+            return [Hit(*f) for f in accepted[:limit]], len(accepted) > limit
         r = min(radius_m, start + (r - start) * growth(len(accepted), limit + 1))
+
+
+async def _accepted(
+    found: list[Found], accept: Accept, decided: dict[int, bool], limit: int, chunk: int
+) -> list[Found]:
+    """The first ``limit + 1`` found rows that ``accept`` passes, asking in chunks."""
+    accepted: list[Found] = []
+    for i in range(0, len(found), chunk):
+        part = found[i : i + chunk]
+        todo = [f[1] for f in part if f[1] not in decided]
+        if todo:
+            ok = await accept(todo)
+            decided.update((i_, i_ in ok) for i_ in todo)
+        accepted.extend(f for f in part if decided[f[1]])
+        if len(accepted) > limit:
+            break
+    return accepted
 
 
 def growth(found: int, wanted: int) -> float:
@@ -109,26 +120,26 @@ def growth(found: int, wanted: int) -> float:
 
 def _within(
     rows: Iterable[Row], lat: float, lng: float, r: float, after: tuple[float, int] | None
-) -> list[Hit]:
-    """The rows within ``r``, nearest first.
+) -> list[Found]:
+    """The rows within ``r``, nearest first, as ``(distance, id, payload)``.
 
     This loop runs for every row a search reads, so ``haversine_m`` is inlined (the same
     operations in the same order, hence the same distances), with the query point's terms
     computed once; rows beyond the circle are dropped before the square root and arcsine.
     """
-    rad, sin, cos = math.radians, math.sin, math.cos
+    rad, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
     p1 = rad(lat)
     cos1 = cos(p1)
     # Haversine term of the radius, a hair loose: the exact test below decides at the edge.
     a_max = sin(min(math.pi / 2, r / (2 * EARTH_RADIUS_M))) ** 2 * (1 + 1e-9) + 1e-18
-    hits = []
+    found: list[Found] = []
     for id_, la, ln, payload in rows:
         p2 = rad(la)
         a = sin((p2 - p1) / 2) ** 2 + cos1 * cos(p2) * sin(rad(ln - lng) / 2) ** 2
         if a > a_max:
             continue
-        d = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+        d = 2 * EARTH_RADIUS_M * asin(min(1.0, sqrt(a)))
         if d <= r and (after is None or (d, id_) > after):
-            hits.append(Hit(d, id_, payload))
-    hits.sort(key=lambda h: (h.distance_m, h.id))
-    return hits
+            found.append((d, id_, payload))
+    found.sort(key=_DISTANCE_ID)
+    return found
