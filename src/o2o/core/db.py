@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,21 +11,14 @@ from functools import lru_cache
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     DateTime,
     Enum,
     Integer,
     MetaData,
     Select,
-    bindparam,
     event,
-    func,
-    literal_column,
     or_,
-    select,
-    true,
-    union_all,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -143,95 +136,6 @@ def between_any(column: Any, ranges: list[tuple[int, int]]) -> Any:
 
 # A select of any columns (SQLAlchemy 2.1 types a select by its column tuple).
 AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
-
-
-def in_cell_ranges(
-    dialect: str,
-    count: int,
-    build: Callable[[Callable[[Any], Any]], AnySelect],
-    *,
-    prefix: str = "cell",
-) -> AnySelect:
-    """The rows of ``build``'s select whose cell lies in one of ``count`` ranges, bound later by
-    ``cell_range_values``; ``build`` receives the function that turns the cell column into the
-    range condition, and adds its own columns and conditions.
-
-    On PostgreSQL the ranges are one pair of arrays, unnested into rows, each joined LATERAL to
-    one index range scan: one prepared statement for any number of ranges, and index-only
-    scans (an OR of ranges would be a bitmap scan, which reads every row's table page). The
-    ``OFFSET 0`` keeps the planner from flattening the subquery into a join it may hash. SQLite
-    answers ``cell BETWEEN … OR …`` with one covering-index seek per range.
-    """
-    if dialect == "postgresql":
-        ranges = (
-            func.unnest(
-                bindparam(f"{prefix}_lo", type_=ARRAY(Integer)),
-                bindparam(f"{prefix}_hi", type_=ARRAY(Integer)),
-            )
-            .table_valued("lo", "hi")
-            .render_derived(name=f"{prefix}_r")
-        )
-        inner = build(lambda column: column.between(ranges.c.lo, ranges.c.hi))
-        scan = inner.offset(literal_column("0")).lateral(f"{prefix}_l")
-        return select(*scan.c).select_from(ranges).join(scan, true())
-    return build(
-        lambda column: or_(
-            *(
-                column.between(bindparam(f"{prefix}_lo_{i}"), bindparam(f"{prefix}_hi_{i}"))
-                for i in range(count)
-            )
-        )
-    )
-
-
-def cell_range_values(
-    dialect: str, ranges: list[tuple[int, int]], *, prefix: str = "cell"
-) -> dict[str, Any]:
-    """The bound values of ``in_cell_ranges`` for these ranges."""
-    if dialect == "postgresql":
-        return {f"{prefix}_lo": [lo for lo, _ in ranges], f"{prefix}_hi": [hi for _, hi in ranges]}
-    values: dict[str, Any] = {}
-    for i, (lo, hi) in enumerate(ranges):
-        values[f"{prefix}_lo_{i}"] = lo
-        values[f"{prefix}_hi_{i}"] = hi
-    return values
-
-
-def probe_cell_ranges(
-    dialect: str, near: int, everywhere: int, build: Callable[[Callable[[Any], Any]], AnySelect]
-) -> Any:
-    """Two searches in one statement: the rows in the ``near`` ranges (column ``part`` 0), and
-    at most ``:cap`` rows of the ``everywhere`` ranges (``part`` 1). Bind with
-    ``probe_values``. When the second part comes back short of the cap it holds every row of
-    the wide area, and a sparse area needs no second round trip; when it is full, the area is
-    dense and the near rows are the useful ones.
-    """
-    near_rows = in_cell_ranges(dialect, near, build, prefix="near").subquery("near_rows")
-    wide = in_cell_ranges(dialect, everywhere, build, prefix="wide")
-    wide_rows = wide.limit(bindparam("cap")).subquery("wide_rows")
-    return union_all(
-        select(literal_column("0").label("part"), *near_rows.c),
-        select(literal_column("1").label("part"), *wide_rows.c),
-    )
-
-
-def probe_values(
-    dialect: str, near: list[tuple[int, int]], everywhere: list[tuple[int, int]], cap: int
-) -> dict[str, Any]:
-    return {
-        **cell_range_values(dialect, near, prefix="near"),
-        **cell_range_values(dialect, everywhere, prefix="wide"),
-        "cap": cap,
-    }
-
-
-def split_probe(rows: Any) -> tuple[list[Any], list[Any]]:
-    """The near rows and the wide rows of a ``probe_cell_ranges`` result, without ``part``."""
-    near: list[Any] = []
-    wide: list[Any] = []
-    for row in rows:
-        (wide if row[0] else near).append(tuple(row)[1:])
-    return near, wide
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,16 +12,16 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.core.db import (
-    AnySelect,
-    between_any,
-    cell_range_values,
-    driver_fetch,
-    in_cell_ranges,
-    probe_cell_ranges,
-)
+from o2o.core.db import AnySelect, between_any, driver_fetch
 from o2o.core.pagination import Page
 from o2o.geo import knn
+from o2o.geo.sql import (
+    cell_range_values,
+    driver_probe,
+    in_cell_ranges,
+    probe_cell_ranges,
+    statement_key,
+)
 from o2o.inventory.models import StockLevel
 from o2o.merchants import queries as store_queries
 from o2o.merchants.models import Store
@@ -81,7 +81,7 @@ async def stock_hits(
     dialect = conn.dialect.name
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
-        stmt = _available_in(*store_queries.statement_key(dialect, ranges))
+        stmt = _available_in(*statement_key(dialect, ranges))
         values = cell_range_values(dialect, ranges)
         values.update(variant_id=variant_id, min_qty=min_qty)
         rows: Iterable[knn.Row] = await driver_fetch(conn, stmt, values)
@@ -98,9 +98,7 @@ async def stock_hits(
             session, extra, open_now=filters.open_now, at=at or utcnow()
         ),
         after=after,
-        probe=store_queries.driver_probe(
-            conn, _available_probe, {"variant_id": variant_id, "min_qty": min_qty}
-        ),
+        probe=driver_probe(conn, _available_probe, {"variant_id": variant_id, "min_qty": min_qty}),
     )
 
 
@@ -172,6 +170,8 @@ async def product_availability(
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        accept=await store_queries.store_filter(session, store_queries.StoreFilters(), at=utcnow()),
+        accept=store_queries.store_accept(
+            session, [Store.is_active.is_(True)], open_now=False, at=utcnow()
+        ),
     )
     return [StoreStock(h.id, h.distance_m, dict(h.payload)) for h in hits]

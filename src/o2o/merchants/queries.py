@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.core.db import (
-    AnySelect,
-    cell_range_values,
-    driver_fetch,
-    in_cell_ranges,
-    probe_cell_ranges,
-    probe_values,
-    split_probe,
-)
+from o2o.core.db import AnySelect, driver_fetch
 from o2o.core.errors import InvalidInput
 from o2o.core.pagination import Page, decode_cursor, encode_cursor
 from o2o.core.text import like_pattern, query_terms
 from o2o.geo import knn
 from o2o.geo.distance import valid_position
+from o2o.geo.sql import (
+    cell_range_values,
+    driver_probe,
+    in_cell_ranges,
+    probe_cell_ranges,
+    statement_key,
+)
 from o2o.merchants import hours
 from o2o.merchants.models import Category, Merchant, Store
 from o2o.merchants.schemas import Fulfilment, NearbyStoreRead, StoreRead
@@ -114,35 +113,6 @@ def decode_distance_cursor(cursor: str | None) -> tuple[float, int] | None:
     return float(values[0]), int(values[1])
 
 
-async def store_filter(session: AsyncSession, filters: StoreFilters, *, at: datetime) -> knn.Accept:
-    """An ``accept`` callback for knn.nearest: active stores passing the filters."""
-    conditions: list[Any] = [Store.is_active.is_(True)]
-    if filters.category:
-        conditions.append(Store.category_id.in_(await category_ids(session, code=filters.category)))
-    if filters.q:
-        terms = query_terms(filters.q)
-        if not terms:
-            raise InvalidInput("The search text has no searchable words.", field="q")
-        conditions.extend(Store.search_text.like(like_pattern(t), escape="\\") for t in terms)
-
-    async def accept(ids: list[int]) -> set[int]:
-        if not filters.open_now:
-            found = await session.scalars(select(Store.id).where(Store.id.in_(ids), *conditions))
-            return set(found)
-        rows = await session.execute(
-            select(Store.id, Store.opening_hours, Store.hours_exceptions, Region.timezone)
-            .join(Region, Region.id == Store.region_id)
-            .where(Store.id.in_(ids), *conditions)
-        )
-        return {
-            sid
-            for sid, week, exc, tz in rows
-            if hours.is_open_at(at, timezone=tz, week=week, exceptions=exc)
-        }
-
-    return accept
-
-
 async def sql_conditions(session: AsyncSession, filters: StoreFilters) -> list[Any]:
     """Conditions on ``Store`` for the filters SQL decides (all but open-now), beyond active."""
     conditions: list[Any] = []
@@ -179,11 +149,6 @@ def store_accept(
     return accept
 
 
-def statement_key(dialect: str, ranges: knn.Ranges) -> tuple[str, int]:
-    """Cache key of a cell-range statement: PostgreSQL binds any number of ranges as arrays."""
-    return dialect, 0 if dialect == "postgresql" else len(ranges)
-
-
 def stores_in(dialect: str, count: int, extra: tuple[Any, ...] = ()) -> AnySelect:
     """Active stores in the cell ranges: the columns of the covering index ix_stores_geo, so
     each range is one index seek and no table row is read."""
@@ -210,27 +175,6 @@ def _active_stores_probe(dialect: str, near: int, wide: int) -> Any:
             cell_in(Store.cell), Store.is_active.is_(True)
         ),
     )
-
-
-def driver_probe(conn: AsyncConnection, build: Callable[[str, int, int], Any],
-                 extra: dict[str, Any] | None = None) -> knn.Probe:  # fmt: skip
-    """A knn probe running the statement ``build(dialect, near, wide)`` at driver level."""
-    dialect = conn.dialect.name
-
-    async def probe(
-        near: knn.Ranges, wide: knn.Ranges, cap: int
-    ) -> tuple[Iterable[knn.Row], Iterable[knn.Row] | None]:
-        _d, n_near = statement_key(dialect, near)
-        _d, n_wide = statement_key(dialect, wide)
-        values = probe_values(dialect, near, wide, cap)
-        if extra:
-            values.update(extra)
-        near_rows, wide_rows = split_probe(
-            await driver_fetch(conn, build(dialect, n_near, n_wide), values)
-        )
-        return near_rows, (wide_rows if len(wide_rows) < cap else None)
-
-    return probe
 
 
 async def nearby_stores(
