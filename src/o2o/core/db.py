@@ -5,24 +5,12 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from typing import Any, TypeAlias
+from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    Enum,
-    Integer,
-    MetaData,
-    Select,
-    event,
-    or_,
-)
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event, or_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -132,43 +120,3 @@ def str_enum(enum_cls: type[enum.StrEnum]) -> Enum:
 def between_any(column: Any, ranges: list[tuple[int, int]]) -> Any:
     """``column BETWEEN lo AND hi OR ...``: one index seek per range on any B-tree."""
     return or_(*(column.between(lo, hi) for lo, hi in ranges))
-
-
-# A select of any columns (SQLAlchemy 2.1 types a select by its column tuple).
-AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
-
-
-@dataclass(frozen=True, slots=True)
-class DriverStatement:
-    """A statement compiled once for the driver: its SQL and its parameters' names in order."""
-
-    sql: str
-    names: tuple[str, ...]
-    # Values SQLAlchemy binds itself (such as the OFFSET 0 it adds after a LIMIT on SQLite).
-    fixed: tuple[tuple[str, Any], ...]
-
-
-@lru_cache(maxsize=256)
-def driver_statement(stmt: Any, dialect: Dialect) -> DriverStatement:
-    compiled = stmt.compile(dialect=dialect)
-    fixed = tuple((k, v) for k, v in compiled.params.items() if v is not None)
-    return DriverStatement(str(compiled), tuple(compiled.positiontup or ()), fixed)
-
-
-async def driver_fetch(conn: AsyncConnection, stmt: Any, values: dict[str, Any]) -> Any:
-    """The rows of a hot read statement, run by the database driver itself on ``conn``.
-
-    SQLAlchemy adds 0.1-0.3 ms per statement over the driver (greenlet switch, parameter and
-    result processing), most of the time of a nearby-search step. Only for statements built
-    once (so their compiled form is cached) whose parameters need no conversion (integers and
-    integer arrays) and whose rows are used as plain tuples. The statement runs on the
-    session's own connection, so in its transaction.
-    """
-    compiled = driver_statement(stmt, conn.dialect)
-    if compiled.fixed:
-        values = {**dict(compiled.fixed), **values}
-    args = [values[name] for name in compiled.names]
-    raw = (await conn.get_raw_connection()).driver_connection
-    if conn.dialect.name == "postgresql":
-        return await raw.fetch(compiled.sql, *args)  # type: ignore[union-attr]
-    return await raw.execute_fetchall(compiled.sql, args)  # type: ignore[union-attr]

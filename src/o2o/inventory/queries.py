@@ -8,15 +8,18 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BigInteger, Integer, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.core.db import AnySelect, between_any, driver_fetch
+from o2o.core.db import between_any
 from o2o.core.pagination import Page
 from o2o.geo import knn
 from o2o.geo.sql import (
+    AnySelect,
+    Param,
     cell_range_values,
+    driver_fetch,
     driver_probe,
     in_cell_ranges,
     probe_cell_ranges,
@@ -102,7 +105,7 @@ async def stock_hits(
     )
 
 
-def _available(cell_in: Callable[[Any], Any]) -> AnySelect:
+def _available(cell_in: Callable[[Any], Any], param: Param) -> AnySelect:
     """Stock rows of a variant with enough available at active stores, in the cell ranges.
 
     The rows come from the covering index ix_stock_levels_geo. The store's active flag is a
@@ -111,9 +114,9 @@ def _available(cell_in: Callable[[Any], Any]) -> AnySelect:
     """
     active = select(Store.is_active).where(Store.id == StockLevel.store_id).scalar_subquery()
     return select(StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available).where(
-        StockLevel.variant_id == bindparam("variant_id"),
+        StockLevel.variant_id == param("variant_id", BigInteger()),
         cell_in(StockLevel.cell),
-        StockLevel.available >= bindparam("min_qty"),
+        StockLevel.available >= param("min_qty", Integer()),
         active.is_(True),
     )
 

@@ -12,14 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.core.db import AnySelect, driver_fetch
 from o2o.core.errors import InvalidInput
 from o2o.core.pagination import Page, decode_cursor, encode_cursor
 from o2o.core.text import like_pattern, query_terms
 from o2o.geo import knn
 from o2o.geo.distance import valid_position
 from o2o.geo.sql import (
+    AnySelect,
     cell_range_values,
+    driver_fetch,
     driver_probe,
     in_cell_ranges,
     probe_cell_ranges,
@@ -155,9 +156,9 @@ def stores_in(dialect: str, count: int, extra: tuple[Any, ...] = ()) -> AnySelec
     return in_cell_ranges(
         dialect,
         count,
-        lambda cell_in: select(Store.id, Store.lat, Store.lng, Store.id.label("payload")).where(
-            cell_in(Store.cell), Store.is_active.is_(True), *extra
-        ),
+        lambda cell_in, _param: select(
+            Store.id, Store.lat, Store.lng, Store.id.label("payload")
+        ).where(cell_in(Store.cell), Store.is_active.is_(True), *extra),
     )
 
 
@@ -171,9 +172,9 @@ def _active_stores_probe(dialect: str, near: int, wide: int) -> Any:
         dialect,
         near,
         wide,
-        lambda cell_in: select(Store.id, Store.lat, Store.lng, Store.id.label("payload")).where(
-            cell_in(Store.cell), Store.is_active.is_(True)
-        ),
+        lambda cell_in, _param: select(
+            Store.id, Store.lat, Store.lng, Store.id.label("payload")
+        ).where(cell_in(Store.cell), Store.is_active.is_(True)),
     )
 
 
