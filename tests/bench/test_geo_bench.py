@@ -6,14 +6,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.bench import geo
 from o2o.bench.geo_data import CLASSES, Scale, cells_of, generate
+from o2o.bench.geo_load import load_pg
 from o2o.bench.geo_measure import Result
 from o2o.bench.geo_oracle import Oracle, haversine_np
 from o2o.bench.geo_report import markdown, targets, write_section
+from o2o.core.db import create_engine
 from o2o.geo.distance import haversine_m
 from o2o.geo.grid import cell_of
+from tests.conftest import PG_ADMIN_DSN, _pg_available, drop_pg_database
 
 TINY = Scale(stores=400, stock=4_000, products=400, queries=40, seed=7)
 
@@ -152,3 +156,34 @@ def test_report_section_is_replaced_in_place(tmp_path: Path) -> None:
     assert "kept" in text
     assert text.count("o2o bench geo: start") == 1
     assert "| ours · SQLite | 100.00% | 100.00% | 0.100 | 0.200 | 0.300 |" in text
+
+
+async def test_ours_matches_the_oracle_on_postgresql() -> None:
+    """The PostgreSQL statements (LATERAL ranges, probe, opaque parameters) on tiny data."""
+    problem = await _pg_available()
+    if problem:
+        pytest.skip(f"PostgreSQL is not reachable ({problem})")
+    data = generate(TINY)
+    oracle = Oracle(data)
+    dsn = await load_pg(data, PG_ADMIN_DSN, reload=True, say=lambda _text: None)
+    url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    engine = create_engine(url)
+    try:
+        async with AsyncSession(engine) as session:
+            # k=2 makes the probe's wide part overflow in cities, so later steps run too.
+            works = [
+                w
+                for k in (20, 2)
+                for w in geo.workloads(data, oracle, geo.Options(scale=TINY, radius_m=20_000, k=k))
+            ]
+            for work in works:
+                query = geo.ours(session, work)
+                for i in range(len(work)):
+                    got = await query(i)
+                    grade = oracle.grade(
+                        work.lat[i], work.lng[i], work.radius_m, work.variant(i), got, work.truth[i]
+                    )
+                    assert grade.exact == 1, (work.name, i)
+    finally:
+        await engine.dispose()
+        await drop_pg_database(url)
