@@ -136,20 +136,32 @@ def cell_range_values(
     return values
 
 
-def probe_cell_ranges(dialect: str, near: int, everywhere: int, build: Build) -> Any:
+def probe_cell_ranges(
+    dialect: str, near: int, everywhere: int, build: Build, index_only: Build | None = None
+) -> Any:
     """Two searches in one statement: the rows in the ``near`` ranges (column ``part`` 0), and
-    at most ``:cap`` rows of the ``everywhere`` ranges (``part`` 1). Bind with
-    ``probe_values``. When the second part comes back short of the cap it holds every row of
-    the wide area, and a sparse area needs no second round trip; when it is full, the area is
-    dense and the near rows are the useful ones.
+    all the rows of the ``everywhere`` ranges (``part`` 1) if they are fewer than ``:cap``.
+    A last row (``part`` 2) holds how many the wide area has, counted up to the cap. Bind
+    with ``probe_values``; read with ``split_probe``.
+
+    A sparse area (or a rare variant) is thereby answered in one round trip. In a dense area,
+    where the near rows are the useful ones, the wide rows are only counted, up to the cap,
+    with ``index_only``: ``build`` without the conditions the index cannot answer (a superset
+    of its rows), so counting reads nothing but the index and nothing is sent.
     """
+    param = _opaque if dialect == "postgresql" else _plain
+    cap = param("cap", Integer())
     near_rows = in_cell_ranges(dialect, near, build, prefix="near").subquery("near_rows")
-    wide = in_cell_ranges(dialect, everywhere, build, prefix="wide")
-    cap = (_opaque if dialect == "postgresql" else _plain)("cap", Integer())
-    wide_rows = wide.limit(cap).subquery("wide_rows")
+    scan = in_cell_ranges(dialect, everywhere, index_only or build, prefix="scan")
+    held = select(func.count().label("n")).select_from(scan.limit(cap).subquery()).cte("held")
+    wide_rows = in_cell_ranges(dialect, everywhere, build, prefix="wide").subquery("wide_rows")
+    pad: list[Any] = [literal_column("NULL")] * (len(near_rows.c) - 1)
     return union_all(
         select(literal_column("0").label("part"), *near_rows.c),
-        select(literal_column("1").label("part"), *wide_rows.c),
+        select(literal_column("1").label("part"), *wide_rows.c).where(
+            select(held.c.n).scalar_subquery() < cap
+        ),
+        select(literal_column("2").label("part"), held.c.n, *pad),
     )
 
 
@@ -158,18 +170,24 @@ def probe_values(
 ) -> dict[str, Any]:
     return {
         **cell_range_values(dialect, near, prefix="near"),
+        **cell_range_values(dialect, everywhere, prefix="scan"),
         **cell_range_values(dialect, everywhere, prefix="wide"),
         "cap": cap,
     }
 
 
-def split_probe(rows: Any) -> tuple[list[Any], list[Any]]:
-    """The near rows and the wide rows of a ``probe_cell_ranges`` result, without ``part``."""
+def split_probe(rows: Any) -> tuple[list[Any], list[Any], int]:
+    """The near rows, the wide rows (without ``part``) and the wide count of a probe."""
     near: list[Any] = []
     wide: list[Any] = []
+    held = 0
     for row in rows:
-        (wide if row[0] else near).append(tuple(row)[1:])
-    return near, wide
+        part = row[0]
+        if part == 2:
+            held = int(row[1])
+        else:
+            (wide if part else near).append(tuple(row)[1:])
+    return near, wide, held
 
 
 def statement_key(dialect: str, ranges: knn.Ranges) -> tuple[str, int]:
@@ -193,9 +211,9 @@ def driver_probe(
         values = probe_values(dialect, near, wide, cap)
         if extra:
             values.update(extra)
-        near_rows, wide_rows = split_probe(
+        near_rows, wide_rows, held = split_probe(
             await driver_fetch(conn, build(dialect, n_near, n_wide), values)
         )
-        return near_rows, (wide_rows if len(wide_rows) < cap else None)
+        return near_rows, (wide_rows if held < cap else None)
 
     return probe

@@ -105,20 +105,24 @@ async def stock_hits(
     )
 
 
-def _available(cell_in: Callable[[Any], Any], param: Param) -> AnySelect:
-    """Stock rows of a variant with enough available at active stores, in the cell ranges.
-
-    The rows come from the covering index ix_stock_levels_geo. The store's active flag is a
-    correlated subquery (a primary-key probe per row found) rather than a join: with a join, a
-    popular variant can make the planner hash the whole stores table.
-    """
-    active = select(Store.is_active).where(Store.id == StockLevel.store_id).scalar_subquery()
+def _stocked(cell_in: Callable[[Any], Any], param: Param) -> AnySelect:
+    """Stock rows of a variant with enough available in the cell ranges, from the index alone."""
     return select(StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available).where(
         StockLevel.variant_id == param("variant_id", BigInteger()),
         cell_in(StockLevel.cell),
         StockLevel.available >= param("min_qty", Integer()),
-        active.is_(True),
     )
+
+
+def _at_active_store(store_id: Any) -> Any:
+    # A correlated primary-key probe per row rather than a join: with a join, a popular
+    # variant can make the planner hash the whole stores table.
+    return select(Store.is_active).where(Store.id == store_id).scalar_subquery().is_(True)
+
+
+def _available(cell_in: Callable[[Any], Any], param: Param) -> AnySelect:
+    """``_stocked`` rows at active stores."""
+    return _stocked(cell_in, param).where(_at_active_store(StockLevel.store_id))
 
 
 @lru_cache(maxsize=128)
@@ -128,7 +132,7 @@ def _available_in(dialect: str, count: int) -> AnySelect:
 
 @lru_cache(maxsize=256)
 def _available_probe(dialect: str, near: int, wide: int) -> Any:
-    return probe_cell_ranges(dialect, near, wide, _available)
+    return probe_cell_ranges(dialect, near, wide, _available, _stocked)
 
 
 @dataclass(frozen=True)
