@@ -141,7 +141,8 @@ def probe_cell_ranges(
 ) -> Any:
     """Two searches in one statement: the rows in the ``near`` ranges (column ``part`` 0), and
     all the rows of the ``everywhere`` ranges (``part`` 1) if they are fewer than ``:cap``.
-    A last row (``part`` 2) holds how many the wide area has, counted up to the cap. Bind
+    A last row (``part`` 2) holds how many the wide area has, counted up to the cap (on
+    PostgreSQL; on SQLite the wide part is simply cut at the cap). Bind
     with ``probe_values``; read with ``split_probe``.
 
     A sparse area (or a rare variant) is thereby answered in one round trip. In a dense area,
@@ -152,6 +153,14 @@ def probe_cell_ranges(
     param = _opaque if dialect == "postgresql" else _plain
     cap = param("cap", Integer())
     near_rows = in_cell_ranges(dialect, near, build, prefix="near").subquery("near_rows")
+    if dialect != "postgresql":
+        # In-process SQLite sends nothing over a wire: up to ``cap`` wide rows cost less than a
+        # second pass over the index to count them first.
+        wide = in_cell_ranges(dialect, everywhere, build, prefix="wide").limit(cap)
+        return union_all(
+            select(literal_column("0").label("part"), *near_rows.c),
+            select(literal_column("1").label("part"), *wide.subquery("wide_rows").c),
+        )
     scan = in_cell_ranges(dialect, everywhere, index_only or build, prefix="scan")
     held = select(func.count().label("n")).select_from(scan.limit(cap).subquery()).cte("held")
     wide_rows = in_cell_ranges(dialect, everywhere, build, prefix="wide").subquery("wide_rows")
@@ -180,14 +189,14 @@ def split_probe(rows: Any) -> tuple[list[Any], list[Any], int]:
     """The near rows, the wide rows (without ``part``) and the wide count of a probe."""
     near: list[Any] = []
     wide: list[Any] = []
-    held = 0
+    held = -1
     for row in rows:
         part = row[0]
         if part == 2:
             held = int(row[1])
         else:
             (wide if part else near).append(tuple(row)[1:])
-    return near, wide, held
+    return near, wide, held if held >= 0 else len(wide)
 
 
 def statement_key(dialect: str, ranges: knn.Ranges) -> tuple[str, int]:
