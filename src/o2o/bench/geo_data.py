@@ -9,7 +9,6 @@ where people search. Everything derives from one seed, so two runs generate the 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -180,7 +179,3 @@ def class_queries(data: GeoData, name: str, n: int) -> I64:
     """The variant asked for by each of ``n`` queries of a class (a fixed, seeded draw)."""
     rng = np.random.default_rng([data.scale.seed, CLASSES.index(name)])
     return rng.choice(data.class_variants[name], size=n).astype(np.int64)
-
-
-def degrees_for(metres: float) -> float:
-    return math.degrees(metres / 6_371_008.8)
