@@ -24,13 +24,29 @@ def _index(points: list[tuple[float, float]]) -> knn.Fetch:
     return fetch
 
 
-async def _all_pages(points, lat, lng, radius, limit, accept=None):  # type: ignore[no-untyped-def]
+def _probe(fetch: knn.Fetch) -> knn.Probe:
+    async def probe(near, wide, cap):  # type: ignore[no-untyped-def]
+        near_rows = list(await fetch(near))
+        wide_rows = list(await fetch(wide))[:cap]
+        return near_rows, (wide_rows if len(wide_rows) < cap else None)
+
+    return probe
+
+
+async def _all_pages(points, lat, lng, radius, limit, accept=None, probe=False):  # type: ignore[no-untyped-def]
     fetch = _index(points)
     out: list[int] = []
     after = None
     while True:
         hits, more = await knn.nearest(
-            lat=lat, lng=lng, radius_m=radius, limit=limit, fetch=fetch, accept=accept, after=after
+            lat=lat,
+            lng=lng,
+            radius_m=radius,
+            limit=limit,
+            fetch=fetch,
+            accept=accept,
+            after=after,
+            probe=_probe(fetch) if probe else None,
         )
         out.extend(h.id for h in hits)
         if not more:
@@ -51,8 +67,9 @@ def _brute(points, lat, lng, radius, keep=lambda i: True):  # type: ignore[no-un
     lat0=st.floats(-85, 85),
     radius=st.sampled_from([0.0, 200.0, 1_500.0, 5_000.0, 20_000.0]),
     limit=st.integers(1, 25),
+    probe=st.booleans(),
 )
-async def test_pages_equal_brute_force(seed, n, spread, lat0, radius, limit):  # type: ignore[no-untyped-def]
+async def test_pages_equal_brute_force(seed, n, spread, lat0, radius, limit, probe):  # type: ignore[no-untyped-def]
     rnd = random.Random(seed)
     lng0 = rnd.uniform(-170, 170)
     points = [(lat0 + rnd.gauss(0, spread), lng0 + rnd.gauss(0, spread)) for _ in range(n)]
@@ -60,7 +77,7 @@ async def test_pages_equal_brute_force(seed, n, spread, lat0, radius, limit):  #
     if points and rnd.random() < 0.3:  # exact duplicates and the query point itself
         points.extend(points[: n // 4])
         points.append((lat0, lng0))
-    got = await _all_pages(points, lat0, lng0, radius, limit)
+    got = await _all_pages(points, lat0, lng0, radius, limit, probe=probe)
     assert got == _brute(points, lat0, lng0, radius)
 
 

@@ -49,25 +49,65 @@ def cap_bounds(lat: float, lng: float, radius_m: float) -> tuple[float, float, f
 
 
 def cover_ranges(lat: float, lng: float, radius_m: float) -> list[tuple[int, int]]:
-    """Inclusive cell-number ranges that together contain every point within ``radius_m``."""
-    min_lat, max_lat, min_lng, dlng = cap_bounds(lat, lng, radius_m)
-    spans: list[tuple[int, int]]
+    """Inclusive cell-number ranges that together contain every point within ``radius_m``.
+
+    Each grid row gets the longitude extent of the cap within that row's latitude band, not
+    the whole bounding box's: the rows near the top and bottom of the circle are narrower,
+    which saves about a fifth of the rows read.
+    """
+    min_lat, max_lat, _min_lng, dlng = cap_bounds(lat, lng, radius_m)
     if dlng is None or dlng >= 180.0:
-        spans = [(0, COLUMNS - 1)]
-    else:
-        west, east = lng - dlng, lng + dlng
-        if west < -180.0:
-            spans = [(0, _column(east)), (_column(west + 360.0), COLUMNS - 1)]
-        elif east > 180.0:
-            spans = [(_column(west), COLUMNS - 1), (0, _column(east - 360.0))]
-        else:
-            spans = [(_column(west), _column(east))]
-    del min_lng
+        return _merge(
+            [(row * COLUMNS, row * COLUMNS + COLUMNS - 1)
+             for row in range(_row(min_lat), _row(max_lat) + 1)]
+        )  # fmt: skip
+    angular = radius_m / EARTH_RADIUS_M
+    sin0, cos0, cos_ang = (
+        math.sin(math.radians(lat)),
+        math.cos(math.radians(lat)),
+        math.cos(angular),
+    )
+    # The latitude where the cap is widest (a little poleward of its centre).
+    widest = math.degrees(math.asin(min(1.0, sin0 / cos_ang)))
     ranges: list[tuple[int, int]] = []
+    wraps = False
     for row in range(_row(min_lat), _row(max_lat) + 1):
+        south = max(min_lat, row * CELL_DEG - 90.0)
+        north = min(max_lat, (row + 1) * CELL_DEG - 90.0)
+        half = dlng
+        if not south <= widest <= north:
+            # Longitude half-width of the cap at the band's edge nearest the widest latitude.
+            p = math.radians(north if north < widest else south)
+            denom = cos0 * math.cos(p)
+            c = (cos_ang - sin0 * math.sin(p)) / denom if denom > 0.0 else -1.0
+            if c > -1.0:
+                half = min(dlng, math.degrees(math.acos(min(1.0, c))))
+        half += _SLACK_DEG
+        west, east = lng - half, lng + half
         base = row * COLUMNS
-        ranges.extend((base + a, base + b) for a, b in spans)
-    return _merge(ranges)
+        if west < -180.0 or east > 180.0:
+            wraps = True
+            ranges.extend((base + a, base + b) for a, b in _spans(lng, half))
+        else:
+            ranges.append((base + _column(west), base + _column(east)))
+    # Without a wrap the ranges are already sorted and apart (one per row, rows differ).
+    return _merge(ranges) if wraps else ranges
+
+
+# Guards the per-row extents against rounding: a hair wider is still exact, narrower is not.
+_SLACK_DEG = 1e-9
+
+
+def _spans(lng: float, half: float) -> list[tuple[int, int]]:
+    """Column ranges between ``lng - half`` and ``lng + half``, across the antimeridian."""
+    if half >= 180.0:
+        return [(0, COLUMNS - 1)]
+    west, east = lng - half, lng + half
+    if west < -180.0:
+        return [(0, _column(east)), (_column(west + 360.0), COLUMNS - 1)]
+    if east > 180.0:
+        return [(_column(west), COLUMNS - 1), (0, _column(east - 360.0))]
+    return [(_column(west), _column(east))]
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

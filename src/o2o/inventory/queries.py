@@ -3,11 +3,13 @@ a store's stock grid and ledger, and the ledger check."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import BigInteger, Integer, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.catalog.models import Product, Variant
@@ -15,9 +17,20 @@ from o2o.core.clock import utcnow
 from o2o.core.db import between_any
 from o2o.core.pagination import Page
 from o2o.geo import knn
+from o2o.geo.sql import (
+    AnySelect,
+    Param,
+    cell_range_values,
+    driver_fetch,
+    driver_probe,
+    in_cell_ranges,
+    probe_cell_ranges,
+    statement_key,
+)
 from o2o.inventory.models import StockLevel, StockMovement
 from o2o.inventory.schemas import StockRow
 from o2o.merchants import queries as store_queries
+from o2o.merchants.models import Store
 from o2o.merchants.schemas import NearbyStoreRead
 
 
@@ -35,33 +48,94 @@ async def nearby_with_stock(
     at: datetime | None = None,
 ) -> Page[NearbyStoreRead]:
     """Stores near a point with at least ``min_qty`` of the variant available, nearest first."""
-    store_queries.check_search_area(lat, lng, radius_m)
     at = at or utcnow()
-    after = store_queries.decode_distance_cursor(cursor)
+    hits, more = await stock_hits(
+        session,
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        variant_id=variant_id,
+        min_qty=min_qty,
+        limit=limit,
+        after=store_queries.decode_distance_cursor(cursor),
+        filters=filters,
+        at=at,
+    )
+    quantities = {h.id: int(h.payload) for h in hits}
+    return await store_queries.page_of_hits(session, hits, more, at=at, quantities=quantities)
+
+
+async def stock_hits(
+    session: AsyncSession,
+    *,
+    lat: float,
+    lng: float,
+    radius_m: float,
+    variant_id: int,
+    min_qty: int = 1,
+    limit: int = 20,
+    after: tuple[float, int] | None = None,
+    filters: store_queries.StoreFilters | None = None,
+    at: datetime | None = None,
+) -> tuple[list[knn.Hit], bool]:
+    """The search behind ``nearby_with_stock``: store ids, distances and available quantity
+    (the payload), nearest first, and whether more exist."""
+    store_queries.check_search_area(lat, lng, radius_m)
+    filters = filters or store_queries.StoreFilters()
+    extra = await store_queries.sql_conditions(session, filters)
+    conn = await session.connection()
+    dialect = conn.dialect.name
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
-        rows = await session.execute(
-            select(StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available).where(
-                StockLevel.variant_id == variant_id,
-                between_any(StockLevel.cell, ranges),
-                StockLevel.available >= min_qty,
-            )
-        )
-        return rows.all()
+        stmt = _available_in(*statement_key(dialect, ranges))
+        values = cell_range_values(dialect, ranges)
+        values.update(variant_id=variant_id, min_qty=min_qty)
+        rows: Iterable[knn.Row] = await driver_fetch(conn, stmt, values)
+        return rows
 
-    hits, more = await knn.nearest(
+    return await knn.nearest(
         lat=lat,
         lng=lng,
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        accept=await store_queries.store_filter(
-            session, filters or store_queries.StoreFilters(), at=at
+        # Rare: other store filters are checked on the few stores found, in a second query.
+        accept=store_queries.store_accept(
+            session, extra, open_now=filters.open_now, at=at or utcnow()
         ),
         after=after,
+        probe=driver_probe(conn, _available_probe, {"variant_id": variant_id, "min_qty": min_qty}),
     )
-    quantities = {h.id: int(h.payload) for h in hits}
-    return await store_queries.page_of_hits(session, hits, more, at=at, quantities=quantities)
+
+
+def _stocked(cell_in: Callable[[Any], Any], param: Param) -> AnySelect:
+    """Stock rows of a variant with enough available in the cell ranges, from the index alone."""
+    return select(StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available).where(
+        StockLevel.variant_id == param("variant_id", BigInteger()),
+        cell_in(StockLevel.cell),
+        StockLevel.available >= param("min_qty", Integer()),
+    )
+
+
+def _at_active_store(store_id: Any) -> Any:
+    # A correlated primary-key probe per row rather than a join: with a join, a popular
+    # variant can make the planner hash the whole stores table.
+    return select(Store.is_active).where(Store.id == store_id).scalar_subquery().is_(True)
+
+
+def _available(cell_in: Callable[[Any], Any], param: Param) -> AnySelect:
+    """``_stocked`` rows at active stores."""
+    return _stocked(cell_in, param).where(_at_active_store(StockLevel.store_id))
+
+
+@lru_cache(maxsize=128)
+def _available_in(dialect: str, count: int) -> AnySelect:
+    return in_cell_ranges(dialect, count, _available)
+
+
+@lru_cache(maxsize=256)
+def _available_probe(dialect: str, near: int, wide: int) -> Any:
+    return probe_cell_ranges(dialect, near, wide, _available, _stocked)
 
 
 @dataclass(frozen=True)
@@ -106,7 +180,9 @@ async def product_availability(
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        accept=await store_queries.store_filter(session, store_queries.StoreFilters(), at=utcnow()),
+        accept=store_queries.store_accept(
+            session, [Store.is_active.is_(True)], open_now=False, at=utcnow()
+        ),
     )
     return [StoreStock(h.id, h.distance_m, dict(h.payload)) for h in hits]
 

@@ -5,18 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.core.db import between_any
 from o2o.core.errors import InvalidInput
 from o2o.core.pagination import Page, decode_cursor, encode_cursor
 from o2o.core.text import like_pattern, query_terms
 from o2o.geo import knn
 from o2o.geo.distance import valid_position
+from o2o.geo.sql import (
+    AnySelect,
+    cell_range_values,
+    driver_fetch,
+    driver_probe,
+    in_cell_ranges,
+    probe_cell_ranges,
+    statement_key,
+)
 from o2o.merchants import hours
 from o2o.merchants.models import Category, Merchant, Store
 from o2o.merchants.schemas import Fulfilment, NearbyStoreRead, StoreRead
@@ -105,9 +114,9 @@ def decode_distance_cursor(cursor: str | None) -> tuple[float, int] | None:
     return float(values[0]), int(values[1])
 
 
-async def store_filter(session: AsyncSession, filters: StoreFilters, *, at: datetime) -> knn.Accept:
-    """An ``accept`` callback for knn.nearest: active stores passing the filters."""
-    conditions: list[Any] = [Store.is_active.is_(True)]
+async def sql_conditions(session: AsyncSession, filters: StoreFilters) -> list[Any]:
+    """Conditions on ``Store`` for the filters SQL decides (all but open-now), beyond active."""
+    conditions: list[Any] = []
     if filters.category:
         conditions.append(Store.category_id.in_(await category_ids(session, code=filters.category)))
     if filters.q:
@@ -115,11 +124,18 @@ async def store_filter(session: AsyncSession, filters: StoreFilters, *, at: date
         if not terms:
             raise InvalidInput("The search text has no searchable words.", field="q")
         conditions.extend(Store.search_text.like(like_pattern(t), escape="\\") for t in terms)
+    return conditions
+
+
+def store_accept(
+    session: AsyncSession, conditions: list[Any], *, open_now: bool, at: datetime
+) -> knn.Accept | None:
+    """An ``accept`` callback for knn.nearest: stores passing ``conditions`` and, with
+    ``open_now``, open at ``at`` in their region's time. None when there is nothing to check."""
+    if not conditions and not open_now:
+        return None
 
     async def accept(ids: list[int]) -> set[int]:
-        if not filters.open_now:
-            found = await session.scalars(select(Store.id).where(Store.id.in_(ids), *conditions))
-            return set(found)
         rows = await session.execute(
             select(Store.id, Store.opening_hours, Store.hours_exceptions, Region.timezone)
             .join(Region, Region.id == Store.region_id)
@@ -128,10 +144,38 @@ async def store_filter(session: AsyncSession, filters: StoreFilters, *, at: date
         return {
             sid
             for sid, week, exc, tz in rows
-            if hours.is_open_at(at, timezone=tz, week=week, exceptions=exc)
+            if not open_now or hours.is_open_at(at, timezone=tz, week=week, exceptions=exc)
         }
 
     return accept
+
+
+def stores_in(dialect: str, count: int, extra: tuple[Any, ...] = ()) -> AnySelect:
+    """Active stores in the cell ranges: the columns of the covering index ix_stores_geo, so
+    each range is one index seek and no table row is read."""
+    return in_cell_ranges(
+        dialect,
+        count,
+        lambda cell_in, _param: select(
+            Store.id, Store.lat, Store.lng, Store.id.label("payload")
+        ).where(cell_in(Store.cell), Store.is_active.is_(True), *extra),
+    )
+
+
+# Built once per dialect and range count (SQLAlchemy then reuses the compiled form).
+_active_stores_in = lru_cache(maxsize=128)(stores_in)
+
+
+@lru_cache(maxsize=256)
+def _active_stores_probe(dialect: str, near: int, wide: int) -> Any:
+    return probe_cell_ranges(
+        dialect,
+        near,
+        wide,
+        lambda cell_in, _param: select(
+            Store.id, Store.lat, Store.lng, Store.id.label("payload")
+        ).where(cell_in(Store.cell), Store.is_active.is_(True)),
+    )
 
 
 async def nearby_stores(
@@ -146,26 +190,58 @@ async def nearby_stores(
     at: datetime | None = None,
 ) -> Page[NearbyStoreRead]:
     """Stores within ``radius_m`` of a point, nearest first, with the filters applied."""
-    check_search_area(lat, lng, radius_m)
     at = at or utcnow()
-    after = decode_distance_cursor(cursor)
+    hits, more = await nearby_store_hits(
+        session,
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        limit=limit,
+        after=decode_distance_cursor(cursor),
+        filters=filters,
+        at=at,
+    )
+    return await page_of_hits(session, hits, more, at=at)
+
+
+async def nearby_store_hits(
+    session: AsyncSession,
+    *,
+    lat: float,
+    lng: float,
+    radius_m: float,
+    limit: int,
+    after: tuple[float, int] | None = None,
+    filters: StoreFilters | None = None,
+    at: datetime | None = None,
+) -> tuple[list[knn.Hit], bool]:
+    """The search behind ``nearby_stores``: ids and distances, nearest first, and whether more
+    exist (the cards are built separately, so callers that need only ids skip them)."""
+    check_search_area(lat, lng, radius_m)
+    filters = filters or StoreFilters()
+    extra = await sql_conditions(session, filters)
+    # Core statements on the session's connection: the ORM adds nothing to four columns.
+    conn = await session.connection()
+    dialect = conn.dialect.name
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
-        result = await session.execute(
-            select(Store.id, Store.lat, Store.lng, Store.id).where(between_any(Store.cell, ranges))
-        )
-        return result.all()
+        key = statement_key(dialect, ranges)
+        values = cell_range_values(dialect, ranges)
+        if extra:
+            return (await conn.execute(stores_in(*key, tuple(extra)), values)).all()
+        rows: Iterable[knn.Row] = await driver_fetch(conn, _active_stores_in(*key), values)
+        return rows
 
-    hits, more = await knn.nearest(
+    return await knn.nearest(
         lat=lat,
         lng=lng,
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        accept=await store_filter(session, filters or StoreFilters(), at=at),
+        accept=store_accept(session, [], open_now=filters.open_now, at=at or utcnow()),
+        probe=None if extra else driver_probe(conn, _active_stores_probe),
         after=after,
     )
-    return await page_of_hits(session, hits, more, at=at)
 
 
 async def page_of_hits(
