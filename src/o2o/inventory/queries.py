@@ -16,7 +16,7 @@ from o2o.catalog.models import Product, Variant
 from o2o.core.clock import utcnow
 from o2o.core.db import between_any
 from o2o.core.pagination import Page
-from o2o.geo import knn
+from o2o.geo import knn, pg
 from o2o.geo.sql import (
     AnySelect,
     Param,
@@ -85,6 +85,23 @@ async def stock_hits(
     extra = await store_queries.sql_conditions(session, filters)
     conn = await session.connection()
     dialect = conn.dialect.name
+    # Rare: other store filters are checked on the few stores found, in a second query.
+    accept = store_queries.store_accept(
+        session, extra, open_now=filters.open_now, at=at or utcnow()
+    )
+    if dialect == "postgresql":
+        return await pg.nearest(
+            conn,
+            _pg_available(),
+            lat=lat,
+            lng=lng,
+            radius_m=radius_m,
+            limit=limit,
+            values={"variant_id": variant_id, "min_qty": min_qty},
+            payload=pg.first_payload,
+            after=after,
+            accept=accept,
+        )
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
         stmt = _available_in(*statement_key(dialect, ranges))
@@ -99,10 +116,7 @@ async def stock_hits(
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        # Rare: other store filters are checked on the few stores found, in a second query.
-        accept=store_queries.store_accept(
-            session, extra, open_now=filters.open_now, at=at or utcnow()
-        ),
+        accept=accept,
         after=after,
         probe=driver_probe(conn, _available_probe, {"variant_id": variant_id, "min_qty": min_qty}),
     )
@@ -138,6 +152,44 @@ def _available_probe(dialect: str, near: int, wide: int) -> Any:
     return probe_cell_ranges(dialect, near, wide, _available, _stocked)
 
 
+@lru_cache(maxsize=1)
+def _pg_available() -> pg.Statement:
+    """The PostgreSQL search over the stock rows of a variant with enough available
+    (``o2o.geo.pg``), index-only on ix_stock_levels_geo; the store's active flag is looked up
+    only for the rows that would be returned, nearest first."""
+    rows = (
+        f"SELECT t.store_id AS id, {pg.DISTANCE} AS d, t.available AS q FROM stock_levels t "  # noqa: S608 (constant SQL)
+        "WHERE t.variant_id = $variant_id:int8 AND t.cell BETWEEN g.lo AND g.hi "
+        "AND t.available >= $min_qty:int4 OFFSET 0"
+    )
+    return pg.search_statement(
+        f"SELECT z.id, z.d, z.q FROM (SELECT c.id, c.d, c.q FROM {pg.RANGES} "  # noqa: S608 (constant SQL)
+        f"CROSS JOIN LATERAL ({rows}) c WHERE {pg.IN_TIER} ORDER BY c.d, c.id OFFSET 0) z "
+        f"WHERE {pg.ACTIVE} LIMIT {pg.LIMIT}"
+    )
+
+
+@lru_cache(maxsize=1)
+def _pg_any_of() -> pg.Statement:
+    """The PostgreSQL search over stores with a stock row of any of some variants: their rows
+    grouped per store (one cell, one position, so one distance), with the quantities."""
+    rows = (
+        f"SELECT t.store_id AS id, {pg.DISTANCE} AS d, t.variant_id AS v, t.available AS q "  # noqa: S608 (constant SQL)
+        "FROM stock_levels t WHERE t.variant_id = ANY ($variant_ids:int8[]) "
+        "AND t.cell BETWEEN g.lo AND g.hi OFFSET 0"
+    )
+    return pg.search_statement(
+        "SELECT z.id, z.d, z.v, z.q FROM (SELECT c.id, c.d, array_agg(c.v) AS v, "  # noqa: S608 (constant SQL)
+        f"array_agg(c.q) AS q FROM {pg.RANGES} CROSS JOIN LATERAL ({rows}) c "
+        f"WHERE {pg.IN_TIER} GROUP BY c.id, c.d ORDER BY c.d, c.id OFFSET 0) z "
+        f"WHERE {pg.ACTIVE} LIMIT {pg.LIMIT}"
+    )
+
+
+def _quantities(row: Any) -> dict[int, int]:
+    return dict(zip(row[2], row[3], strict=True))
+
+
 @dataclass(frozen=True)
 class StoreStock:
     store_id: int
@@ -158,6 +210,19 @@ async def product_availability(
     store_queries.check_search_area(lat, lng, radius_m)
     if not variant_ids:
         return []
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        hits, _more = await pg.nearest(
+            conn,
+            _pg_any_of(),
+            lat=lat,
+            lng=lng,
+            radius_m=radius_m,
+            limit=limit,
+            values={"variant_ids": variant_ids},
+            payload=_quantities,
+        )
+        return [StoreStock(h.id, h.distance_m, h.payload) for h in hits]
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
         rows = await session.execute(

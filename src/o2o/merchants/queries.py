@@ -15,7 +15,7 @@ from o2o.core.clock import utcnow
 from o2o.core.errors import InvalidInput
 from o2o.core.pagination import Page, decode_cursor, encode_cursor
 from o2o.core.text import like_pattern, query_terms
-from o2o.geo import knn
+from o2o.geo import knn, pg
 from o2o.geo.distance import valid_position
 from o2o.geo.sql import (
     AnySelect,
@@ -114,17 +114,40 @@ def decode_distance_cursor(cursor: str | None) -> tuple[float, int] | None:
     return float(values[0]), int(values[1])
 
 
-async def sql_conditions(session: AsyncSession, filters: StoreFilters) -> list[Any]:
-    """Conditions on ``Store`` for the filters SQL decides (all but open-now), beyond active."""
-    conditions: list[Any] = []
+@dataclass(frozen=True)
+class FilterValues:
+    """The values of the filters SQL decides: category ids and LIKE patterns of the text."""
+
+    categories: list[int] | None
+    patterns: list[str] | None
+
+
+async def filter_values(session: AsyncSession, filters: StoreFilters) -> FilterValues:
+    categories = None
     if filters.category:
-        conditions.append(Store.category_id.in_(await category_ids(session, code=filters.category)))
+        categories = await category_ids(session, code=filters.category)
+    patterns = None
     if filters.q:
         terms = query_terms(filters.q)
         if not terms:
             raise InvalidInput("The search text has no searchable words.", field="q")
-        conditions.extend(Store.search_text.like(like_pattern(t), escape="\\") for t in terms)
+        patterns = [like_pattern(t) for t in terms]
+    return FilterValues(categories, patterns)
+
+
+def conditions_of(values: FilterValues) -> list[Any]:
+    """Conditions on ``Store`` for the filter values."""
+    conditions: list[Any] = []
+    if values.categories is not None:
+        conditions.append(Store.category_id.in_(values.categories))
+    for pattern in values.patterns or ():
+        conditions.append(Store.search_text.like(pattern, escape="\\"))
     return conditions
+
+
+async def sql_conditions(session: AsyncSession, filters: StoreFilters) -> list[Any]:
+    """Conditions on ``Store`` for the filters SQL decides (all but open-now), beyond active."""
+    return conditions_of(await filter_values(session, filters))
 
 
 def store_accept(
@@ -178,6 +201,26 @@ def _active_stores_probe(dialect: str, near: int, wide: int) -> Any:
     )
 
 
+@lru_cache(maxsize=8)
+def _pg_stores(by_category: bool, by_text: bool) -> pg.Statement:
+    """The PostgreSQL search over active stores (``o2o.geo.pg``): one index-only range scan
+    of ix_stores_geo per cover range, unless the text filter needs the table row."""
+    extra = ""
+    if by_category:
+        extra += " AND t.category_id = ANY ($cats:int8[])"
+    if by_text:
+        # LIKE's default escape character is the backslash ``like_pattern`` escapes with.
+        extra += " AND t.search_text LIKE ALL ($terms:text[])"
+    rows = (
+        f"SELECT t.id, {pg.DISTANCE} AS d FROM stores t "  # noqa: S608 (constant SQL)
+        f"WHERE t.cell BETWEEN g.lo AND g.hi AND t.is_active{extra} OFFSET 0"
+    )
+    return pg.search_statement(
+        f"SELECT c.id, c.d FROM {pg.RANGES} CROSS JOIN LATERAL ({rows}) c "  # noqa: S608 (constant SQL)
+        f"WHERE {pg.IN_TIER} ORDER BY c.d, c.id LIMIT {pg.LIMIT}"
+    )
+
+
 async def nearby_stores(
     session: AsyncSession,
     *,
@@ -219,10 +262,25 @@ async def nearby_store_hits(
     exist (the cards are built separately, so callers that need only ids skip them)."""
     check_search_area(lat, lng, radius_m)
     filters = filters or StoreFilters()
-    extra = await sql_conditions(session, filters)
+    chosen = await filter_values(session, filters)
     # Core statements on the session's connection: the ORM adds nothing to four columns.
     conn = await session.connection()
     dialect = conn.dialect.name
+    accept = store_accept(session, [], open_now=filters.open_now, at=at or utcnow())
+    if dialect == "postgresql":
+        return await pg.nearest(
+            conn,
+            _pg_stores(chosen.categories is not None, chosen.patterns is not None),
+            lat=lat,
+            lng=lng,
+            radius_m=radius_m,
+            limit=limit,
+            values={"cats": chosen.categories, "terms": chosen.patterns},
+            payload=pg.ids_payload,
+            after=after,
+            accept=accept,
+        )
+    extra = conditions_of(chosen)
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
         key = statement_key(dialect, ranges)
@@ -238,7 +296,7 @@ async def nearby_store_hits(
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        accept=store_accept(session, [], open_now=filters.open_now, at=at or utcnow()),
+        accept=accept,
         probe=None if extra else driver_probe(conn, _active_stores_probe),
         after=after,
     )
