@@ -19,17 +19,17 @@ ROWS = round(180 / CELL_DEG)
 COLUMNS = round(360 / CELL_DEG)
 
 
-def _row(lat: float) -> int:
+def row_of(lat: float) -> int:
     return min(ROWS - 1, max(0, math.floor((lat + 90.0) / CELL_DEG)))
 
 
-def _column(lng: float) -> int:
+def column_of(lng: float) -> int:
     return min(COLUMNS - 1, max(0, math.floor((lng + 180.0) / CELL_DEG)))
 
 
 def cell_of(lat: float, lng: float) -> int:
     """The number of the grid cell that contains the point."""
-    return _row(lat) * COLUMNS + _column(lng)
+    return row_of(lat) * COLUMNS + column_of(lng)
 
 
 def cap_bounds(lat: float, lng: float, radius_m: float) -> tuple[float, float, float, float | None]:
@@ -59,7 +59,7 @@ def cover_ranges(lat: float, lng: float, radius_m: float) -> list[tuple[int, int
     if dlng is None or dlng >= 180.0:
         return _merge(
             [(row * COLUMNS, row * COLUMNS + COLUMNS - 1)
-             for row in range(_row(min_lat), _row(max_lat) + 1)]
+             for row in range(row_of(min_lat), row_of(max_lat) + 1)]
         )  # fmt: skip
     angular = radius_m / EARTH_RADIUS_M
     sin0, cos0, cos_ang = (
@@ -71,7 +71,7 @@ def cover_ranges(lat: float, lng: float, radius_m: float) -> list[tuple[int, int
     widest = math.degrees(math.asin(min(1.0, sin0 / cos_ang)))
     ranges: list[tuple[int, int]] = []
     wraps = False
-    for row in range(_row(min_lat), _row(max_lat) + 1):
+    for row in range(row_of(min_lat), row_of(max_lat) + 1):
         south = max(min_lat, row * CELL_DEG - 90.0)
         north = min(max_lat, (row + 1) * CELL_DEG - 90.0)
         half = dlng
@@ -82,20 +82,20 @@ def cover_ranges(lat: float, lng: float, radius_m: float) -> list[tuple[int, int
             c = (cos_ang - sin0 * math.sin(p)) / denom if denom > 0.0 else -1.0
             if c > -1.0:
                 half = min(dlng, math.degrees(math.acos(min(1.0, c))))
-        half += _SLACK_DEG
+        half += SLACK_DEG
         west, east = lng - half, lng + half
         base = row * COLUMNS
         if west < -180.0 or east > 180.0:
             wraps = True
             ranges.extend((base + a, base + b) for a, b in _spans(lng, half))
         else:
-            ranges.append((base + _column(west), base + _column(east)))
+            ranges.append((base + column_of(west), base + column_of(east)))
     # Without a wrap the ranges are already sorted and apart (one per row, rows differ).
     return _merge(ranges) if wraps else ranges
 
 
 # Guards the per-row extents against rounding: a hair wider is still exact, narrower is not.
-_SLACK_DEG = 1e-9
+SLACK_DEG = 1e-9
 
 
 def _spans(lng: float, half: float) -> list[tuple[int, int]]:
@@ -104,10 +104,10 @@ def _spans(lng: float, half: float) -> list[tuple[int, int]]:
         return [(0, COLUMNS - 1)]
     west, east = lng - half, lng + half
     if west < -180.0:
-        return [(0, _column(east)), (_column(west + 360.0), COLUMNS - 1)]
+        return [(0, column_of(east)), (column_of(west + 360.0), COLUMNS - 1)]
     if east > 180.0:
-        return [(_column(west), COLUMNS - 1), (0, _column(east - 360.0))]
-    return [(_column(west), _column(east))]
+        return [(column_of(west), COLUMNS - 1), (0, column_of(east - 360.0))]
+    return [(column_of(west), column_of(east))]
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
