@@ -123,6 +123,46 @@ async def test_moving_a_store_moves_its_stock_in_search(
     assert (await client.get("/api/v1/stores/nearby", params=params)).json()["items"] == []
 
 
+async def test_closing_a_store_hides_its_stock_in_search_until_it_reopens(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    region = await make_region(session)
+    merchant = await make_merchant(session)
+    store = await make_store(session, merchant=merchant, region=region)
+    product = await make_product(session, merchant=merchant)
+    variants = await catalog_service.variants_of(session, product.id)
+    await stock(session, store=store, variant_id=variants[0].id, qty=4)
+    _u, owner = await make_staff(session, merchant=merchant, role=MemberRole.OWNER)
+    await session.commit()
+    where = {"lat": region.center_lat, "lng": region.center_lng, "radius_m": 2000}
+
+    async def found() -> tuple[int, int, int]:
+        nearby = await client.get(
+            "/api/v1/stores/nearby", params={**where, "variant_id": variants[0].id}
+        )
+        later = await client.get(
+            "/api/v1/stores/nearby", params={**where, "variant_id": variants[1].id}
+        )
+        availability = await client.get(f"/api/v1/products/{product.id}/availability", params=where)
+        return (
+            len(nearby.json()["items"]),
+            len(later.json()["items"]),
+            len(availability.json()["stores"]),
+        )
+
+    assert await found() == (1, 0, 1)
+    r = await client.patch(f"/api/v1/stores/{store.id}", json={"is_active": False}, headers=owner)
+    assert r.status_code == 200
+    # Stock opened while the store is closed carries the closed flag too.
+    await session.refresh(store)  # closed by the request, in its own session
+    await stock(session, store=store, variant_id=variants[1].id, qty=2)
+    await session.commit()
+    assert await found() == (0, 0, 0)
+    r = await client.patch(f"/api/v1/stores/{store.id}", json={"is_active": True}, headers=owner)
+    assert r.status_code == 200
+    assert await found() == (1, 1, 1)
+
+
 @pytest.mark.parametrize(
     ("patch", "field"),
     [

@@ -56,9 +56,12 @@ STORE_COLUMNS = [
     "delivery_radius_m", "rating_sum", "rating_count", "search_text", "is_active", "created_at",
 ]  # fmt: skip
 STOCK_COLUMNS = [
-    "store_id", "variant_id", "region_id", "cell", "lat", "lng", "on_hand", "reserved",
-    "updated_at",
+    "store_id", "variant_id", "region_id", "cell", "lat", "lng", "store_active", "on_hand",
+    "reserved", "updated_at",
 ]  # fmt: skip
+# Part of the cached databases' names: a schema change must not reuse (or clobber) databases
+# loaded for an older schema, which other checkouts may still be using.
+SCHEMA = "v2"
 
 
 def _stock_rows(data: GeoData, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:
@@ -66,17 +69,18 @@ def _stock_rows(data: GeoData, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:
     lat, lng = data.store_lat[idx], data.store_lng[idx]
     cells = cells_of(lat, lng)
     updated: Any = LOADED_AT.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else LOADED_AT
-    for s, v, c, la, ln, oh, rs in zip(
+    for s, v, c, la, ln, act, oh, rs in zip(
         data.stock_store.tolist(),
         data.stock_variant.tolist(),
         cells.tolist(),
         lat.tolist(),
         lng.tolist(),
+        data.store_active[idx].tolist(),
         data.stock_on_hand.tolist(),
         data.stock_reserved.tolist(),
         strict=True,
     ):
-        yield (s, v, 1, c, la, ln, oh, rs, updated)
+        yield (s, v, 1, c, la, ln, act, oh, rs, updated)
 
 
 def _parent_sql(data: GeoData) -> list[tuple[str, list[tuple[Any, ...]]]]:
@@ -152,7 +156,7 @@ async def pg_is_loaded(dsn: str, scale_name: str) -> bool:
 
 async def load_pg(data: GeoData, admin_dsn: str, *, reload: bool, say: Say) -> str:
     """The asyncpg DSN of a PostgreSQL database holding ``data`` (loaded if needed)."""
-    dbname = f"o2o_bench_{data.scale.name}".lower()
+    dbname = f"o2o_bench_{data.scale.name}_{SCHEMA}".lower()
     dsn = pg_url(admin_dsn, dbname)
     if not reload and await pg_is_loaded(dsn, data.scale.name):
         say(f"PostgreSQL: reusing database {dbname}")
@@ -216,7 +220,7 @@ def sqlite_is_loaded(path: Path, scale_name: str) -> bool:
 
 def load_sqlite(data: GeoData, directory: Path, *, reload: bool, say: Say) -> Path:
     """The path of a SQLite file holding ``data`` (loaded if needed). Not inside a loop."""
-    path = directory / f"geo_{data.scale.name}.sqlite"
+    path = directory / f"geo_{data.scale.name}_{SCHEMA}.sqlite"
     if not reload and sqlite_is_loaded(path, data.scale.name):
         say(f"SQLite: reusing {path}")
         return path

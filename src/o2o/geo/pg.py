@@ -59,9 +59,6 @@ RANGES = (
 )
 # Which rows of a tier may be returned: within its radius, after the keyset.
 IN_TIER = "g.t = tier.i AND c.d <= tier.r AND (c.d, c.id) > ($after_d:float8, $after_id:int8)"
-# A store's active flag by primary key, for rows of tables that do not carry it. Applied to
-# a tier's rows in distance order under the limit, so only about ``k`` are looked up.
-ACTIVE = "(SELECT st.is_active FROM stores st WHERE st.id = z.id)"
 LIMIT = "$k:int8"
 
 _PARAM = re.compile(r"\$([a-z_0-9]+):([a-z0-9]+(?:\[\])?)")

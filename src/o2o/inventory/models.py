@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Computed,
     Float,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,8 +37,9 @@ class MovementKind(enum.StrEnum):
 class StockLevel(Base):
     """On hand, reserved and (derived) available; the database refuses any negative stock.
 
-    The store's region, cell and position are copied here so that "nearby stores with this
-    variant in stock" is one covering-index range scan per grid row.
+    The store's region, cell, position and active flag are copied here (and kept in step by
+    ``inventory.service.copy_store``) so that "nearby stores with this variant in stock" is
+    one covering-index range scan per grid row, with no look-up of the store.
     """
 
     __tablename__ = "stock_levels"
@@ -45,7 +48,10 @@ class StockLevel(Base):
         CheckConstraint("on_hand >= 0", name="on_hand_non_negative"),
         CheckConstraint("reserved >= 0", name="reserved_non_negative"),
         CheckConstraint("reserved <= on_hand", name="reserved_within_on_hand"),
-        Index("ix_stock_levels_geo", "variant_id", "cell", "lat", "lng", "store_id", "available"),
+        Index(
+            "ix_stock_levels_geo",
+            *("variant_id", "cell", "lat", "lng", "store_id", "available", "store_active"),
+        ),
         Index("ix_stock_levels_variant_available", "variant_id", "available"),
     )
 
@@ -56,6 +62,7 @@ class StockLevel(Base):
     cell: Mapped[int] = mapped_column(Integer)
     lat: Mapped[float] = mapped_column(Float)
     lng: Mapped[float] = mapped_column(Float)
+    store_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
     reserved: Mapped[int] = mapped_column(Integer, default=0)
     available: Mapped[int] = mapped_column(Integer, Computed("on_hand - reserved", persisted=True))

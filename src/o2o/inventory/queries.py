@@ -30,7 +30,6 @@ from o2o.geo.sql import (
 from o2o.inventory.models import StockLevel, StockMovement
 from o2o.inventory.schemas import StockRow
 from o2o.merchants import queries as store_queries
-from o2o.merchants.models import Store
 from o2o.merchants.schemas import NearbyStoreRead
 
 
@@ -131,15 +130,9 @@ def _stocked(cell_in: Callable[[Any], Any], param: Param) -> AnySelect:
     )
 
 
-def _at_active_store(store_id: Any) -> Any:
-    # A correlated primary-key probe per row rather than a join: with a join, a popular
-    # variant can make the planner hash the whole stores table.
-    return select(Store.is_active).where(Store.id == store_id).scalar_subquery().is_(True)
-
-
 def _available(cell_in: Callable[[Any], Any], param: Param) -> AnySelect:
-    """``_stocked`` rows at active stores."""
-    return _stocked(cell_in, param).where(_at_active_store(StockLevel.store_id))
+    """``_stocked`` rows at active stores (the flag the rows copy, also in the index)."""
+    return _stocked(cell_in, param).where(StockLevel.store_active.is_(True))
 
 
 @lru_cache(maxsize=128)
@@ -154,35 +147,32 @@ def _available_probe(dialect: str, near: int, wide: int) -> Any:
 
 @lru_cache(maxsize=1)
 def _pg_available() -> pg.Statement:
-    """The PostgreSQL search over the stock rows of a variant with enough available
-    (``o2o.geo.pg``), index-only on ix_stock_levels_geo; the store's active flag is looked up
-    only for the rows that would be returned, nearest first."""
+    """The PostgreSQL search over the stock rows of a variant with enough available at active
+    stores (``o2o.geo.pg``), from ix_stock_levels_geo alone."""
     rows = (
         f"SELECT t.store_id AS id, {pg.DISTANCE} AS d, t.available AS q FROM stock_levels t "  # noqa: S608 (constant SQL)
         "WHERE t.variant_id = $variant_id:int8 AND t.cell BETWEEN g.lo AND g.hi "
-        "AND t.available >= $min_qty:int4 OFFSET 0"
+        "AND t.available >= $min_qty:int4 AND t.store_active OFFSET 0"
     )
     return pg.search_statement(
-        f"SELECT z.id, z.d, z.q FROM (SELECT c.id, c.d, c.q FROM {pg.RANGES} "  # noqa: S608 (constant SQL)
-        f"CROSS JOIN LATERAL ({rows}) c WHERE {pg.IN_TIER} ORDER BY c.d, c.id OFFSET 0) z "
-        f"WHERE {pg.ACTIVE} LIMIT {pg.LIMIT}"
+        f"SELECT c.id, c.d, c.q FROM {pg.RANGES} CROSS JOIN LATERAL ({rows}) c "  # noqa: S608 (constant SQL)
+        f"WHERE {pg.IN_TIER} ORDER BY c.d, c.id LIMIT {pg.LIMIT}"
     )
 
 
 @lru_cache(maxsize=1)
 def _pg_any_of() -> pg.Statement:
-    """The PostgreSQL search over stores with a stock row of any of some variants: their rows
-    grouped per store (one cell, one position, so one distance), with the quantities."""
+    """The PostgreSQL search over active stores with a stock row of any of some variants:
+    their rows grouped per store (one cell, one position, so one distance), with quantities."""
     rows = (
         f"SELECT t.store_id AS id, {pg.DISTANCE} AS d, t.variant_id AS v, t.available AS q "  # noqa: S608 (constant SQL)
         "FROM stock_levels t WHERE t.variant_id = ANY ($variant_ids:int8[]) "
-        "AND t.cell BETWEEN g.lo AND g.hi OFFSET 0"
+        "AND t.cell BETWEEN g.lo AND g.hi AND t.store_active OFFSET 0"
     )
     return pg.search_statement(
-        "SELECT z.id, z.d, z.v, z.q FROM (SELECT c.id, c.d, array_agg(c.v) AS v, "  # noqa: S608 (constant SQL)
-        f"array_agg(c.q) AS q FROM {pg.RANGES} CROSS JOIN LATERAL ({rows}) c "
-        f"WHERE {pg.IN_TIER} GROUP BY c.id, c.d ORDER BY c.d, c.id OFFSET 0) z "
-        f"WHERE {pg.ACTIVE} LIMIT {pg.LIMIT}"
+        "SELECT c.id, c.d, array_agg(c.v) AS v, array_agg(c.q) AS q "  # noqa: S608 (constant SQL)
+        f"FROM {pg.RANGES} CROSS JOIN LATERAL ({rows}) c WHERE {pg.IN_TIER} "
+        f"GROUP BY c.id, c.d ORDER BY c.d, c.id LIMIT {pg.LIMIT}"
     )
 
 
@@ -232,7 +222,11 @@ async def product_availability(
                 StockLevel.lng,
                 StockLevel.variant_id,
                 StockLevel.available,
-            ).where(StockLevel.variant_id.in_(variant_ids), between_any(StockLevel.cell, ranges))
+            ).where(
+                StockLevel.variant_id.in_(variant_ids),
+                StockLevel.store_active.is_(True),
+                between_any(StockLevel.cell, ranges),
+            )
         )
         per_store: dict[int, tuple[float, float, dict[int, int]]] = {}
         for store_id, la, ln, vid, available in rows:
@@ -245,9 +239,6 @@ async def product_availability(
         radius_m=radius_m,
         limit=limit,
         fetch=fetch,
-        accept=store_queries.store_accept(
-            session, [Store.is_active.is_(True)], open_now=False, at=utcnow()
-        ),
     )
     return [StoreStock(h.id, h.distance_m, dict(h.payload)) for h in hits]
 

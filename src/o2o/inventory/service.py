@@ -66,6 +66,7 @@ async def ensure_levels(session: AsyncSession, *, store: Store, variant_ids: lis
             "cell": store.cell,
             "lat": store.lat,
             "lng": store.lng,
+            "store_active": store.is_active,
             "on_hand": 0,
             "reserved": 0,
         }
@@ -261,12 +262,19 @@ async def lock_levels(
     return {level.variant_id: level for level in levels}
 
 
-async def move_store(session: AsyncSession, *, store: Store) -> None:
-    """Copy a store's new position onto its stock rows (they carry it for geo search)."""
+async def copy_store(session: AsyncSession, *, store: Store) -> None:
+    """Copy a store's position and active flag onto its stock rows (they carry both for geo
+    search); call after either changes."""
     await session.execute(
         update(StockLevel)
         .where(StockLevel.store_id == store.id)
-        .values(cell=store.cell, lat=store.lat, lng=store.lng, region_id=store.region_id)
+        .values(
+            cell=store.cell,
+            lat=store.lat,
+            lng=store.lng,
+            region_id=store.region_id,
+            store_active=store.is_active,
+        )
     )
 
 
@@ -317,6 +325,7 @@ async def initial_stock(
                 "cell": store.cell,
                 "lat": store.lat,
                 "lng": store.lng,
+                "store_active": store.is_active,
                 "on_hand": qty,
                 "reserved": 0,
             }

@@ -58,10 +58,11 @@ async def update_store(
     """Change a store's details, hours, fulfilment or position (owners and its managers)."""
     store = await merchants_service.get_store(session, store_id=store_id)
     principal.require_store(store.merchant_id, store.id, (MemberRole.OWNER, MemberRole.MANAGER))
-    moved = body.lat is not None or body.lng is not None
+    # Stock rows carry the store's position and active flag for nearby-with-stock search.
+    copied = body.lat is not None or body.lng is not None or body.is_active is not None
     store = await merchants_service.update_store(session, store_id=store_id, data=body)
-    if moved:
-        await inventory_service.move_store(session, store=store)
+    if copied:
+        await inventory_service.copy_store(session, store=store)
     card = (await store_queries.store_cards(session, [store.id]))[store.id]
     await session.commit()
     return card

@@ -154,10 +154,12 @@ async def save_store(
     if not errors:
         try:
             update = StoreUpdate(**data)
-            moved = (update.lat, update.lng) != (store.lat, store.lng)
+            copied = (update.lat, update.lng) != (store.lat, store.lng) or (
+                update.is_active is not None and update.is_active != store.is_active
+            )
             store = await merchants_service.update_store(session, store_id=store.id, data=update)
-            if moved:  # stock rows carry the store's position for nearby-with-stock search
-                await inventory_service.move_store(session, store=store)
+            if copied:  # stock rows carry the store's position and active flag for geo search
+                await inventory_service.copy_store(session, store=store)
         except ValidationError as exc:
             errors = {str(e["loc"][0]): "invalid" for e in exc.errors()}
         except InvalidInput as exc:
