@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event, or_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -91,6 +92,33 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         # a query of 0.2 ms.
         connect_args={"server_settings": {"jit": "off"}},
     )
+
+
+async def session_connection(session: AsyncSession) -> AsyncConnection:
+    """``await session.connection()``, remembered for the session's current transaction.
+
+    Asking the session costs a greenlet round and the ORM's bookkeeping (~12 µs), a few
+    percent of a nearby search; within one transaction the answer cannot change, so hot read
+    paths keep it in ``session.info`` beside the transaction it belongs to.
+    """
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_HELD_CONNECTION)
+    if (
+        held is not None
+        and transaction is not None
+        and held[0] is transaction
+        and transaction.is_active
+        and not held[1].closed
+        and not held[1].invalidated
+    ):
+        connection: AsyncConnection = held[1]
+        return connection
+    connection = await session.connection()
+    session.info[_HELD_CONNECTION] = (session.sync_session.get_transaction(), connection)
+    return connection
+
+
+_HELD_CONNECTION = "o2o.core.db.connection"
 
 
 class Database:

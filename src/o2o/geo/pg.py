@@ -58,6 +58,9 @@ RANGES = (
     " AS g(lo, hi, t)"
 )
 # Which rows of a tier may be returned: within its radius, after the keyset.
+# The tier circle's bounding box, on the index's own columns: rows outside it are dropped
+# before the trigonometry (a box cover's corners hold a third or more of its rows).
+IN_BOX = "t.lat BETWEEN tier.s AND tier.n AND t.lng BETWEEN tier.w AND tier.e"
 IN_TIER = "g.t = tier.i AND c.d <= tier.r AND (c.d, c.id) > ($after_d:float8, $after_id:int8)"
 LIMIT = "$k:int8"
 
@@ -96,7 +99,8 @@ def search_statement(tier_rows: str) -> Statement:
     """The whole search around ``tier_rows``: a select of ``id, d, payload…`` for the tier
     ``tier(r, i)``, nearest first, at most ``LIMIT`` rows. Returns ``id, d, payload…, n``."""
     return compile_sql(
-        "SELECT s.* FROM unnest($radii:float8[]) WITH ORDINALITY AS tier(r, i) "  # noqa: S608 (constant SQL)
+        "SELECT s.* FROM unnest($radii:float8[], $south:float8[], $north:float8[], "  # noqa: S608 (constant SQL)
+        "$west:float8[], $east:float8[]) WITH ORDINALITY AS tier(r, s, n, w, e, i) "
         f"CROSS JOIN LATERAL (SELECT y.*, count(*) OVER () AS n FROM ({tier_rows}) y) s "
         f"WHERE s.n >= {LIMIT} OR tier.i = cardinality($radii:float8[]) "
         f"LIMIT {LIMIT}"
@@ -126,6 +130,7 @@ def search_values(
     lo: list[int] = []
     hi: list[int] = []
     tiers: list[int] = []
+    boxes = [tier_box(lat, lng, r) for r in radii]
     for i, r in enumerate(radii, 1):
         for a, b in box_ranges(lat, lng, r):
             lo.append(a)
@@ -140,6 +145,10 @@ def search_values(
         "lo": _array(lo),
         "hi": _array(hi),
         "tier": _array(tiers),
+        "south": [b[0] for b in boxes],
+        "north": [b[1] for b in boxes],
+        "west": [b[2] for b in boxes],
+        "east": [b[3] for b in boxes],
         "after_d": after_d,
         "after_id": after_id,
         "k": k,
@@ -148,6 +157,16 @@ def search_values(
 
 def _array(values: list[int]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
+
+
+def tier_box(lat: float, lng: float, r: float) -> tuple[float, float, float, float]:
+    """South, north, west, east of the circle's bounding box, with ``cover_ranges``' slack
+    (the whole globe's longitudes around a pole or across the antimeridian)."""
+    min_lat, max_lat, min_lng, dlng = cap_bounds(lat, lng, r)
+    south, north = min_lat - SLACK_DEG, max_lat + SLACK_DEG
+    if dlng is None or min_lng - SLACK_DEG < -180.0 or lng + dlng + SLACK_DEG > 180.0:
+        return south, north, -180.0, 180.0
+    return south, north, min_lng - SLACK_DEG, lng + dlng + SLACK_DEG
 
 
 def box_ranges(lat: float, lng: float, r: float) -> list[tuple[int, int]]:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.catalog.models import Product, Variant
 from o2o.core.clock import utcnow
-from o2o.core.db import between_any
+from o2o.core.db import between_any, session_connection
 from o2o.core.pagination import Page
 from o2o.geo import knn, pg
 from o2o.geo.sql import (
@@ -82,7 +82,7 @@ async def stock_hits(
     store_queries.check_search_area(lat, lng, radius_m)
     filters = filters or store_queries.StoreFilters()
     extra = await store_queries.sql_conditions(session, filters)
-    conn = await session.connection()
+    conn = await session_connection(session)
     dialect = conn.dialect.name
     # Rare: other store filters are checked on the few stores found, in a second query.
     accept = store_queries.store_accept(
@@ -152,7 +152,7 @@ def _pg_available() -> pg.Statement:
     rows = (
         f"SELECT t.store_id AS id, {pg.DISTANCE} AS d, t.available AS q FROM stock_levels t "  # noqa: S608 (constant SQL)
         "WHERE t.variant_id = $variant_id:int8 AND t.cell BETWEEN g.lo AND g.hi "
-        "AND t.available >= $min_qty:int4 AND t.store_active OFFSET 0"
+        f"AND t.available >= $min_qty:int4 AND t.store_active AND {pg.IN_BOX} OFFSET 0"
     )
     return pg.search_statement(
         f"SELECT c.id, c.d, c.q FROM {pg.RANGES} CROSS JOIN LATERAL ({rows}) c "  # noqa: S608 (constant SQL)
@@ -167,7 +167,7 @@ def _pg_any_of() -> pg.Statement:
     rows = (
         f"SELECT t.store_id AS id, {pg.DISTANCE} AS d, t.variant_id AS v, t.available AS q "  # noqa: S608 (constant SQL)
         "FROM stock_levels t WHERE t.variant_id = ANY ($variant_ids:int8[]) "
-        "AND t.cell BETWEEN g.lo AND g.hi AND t.store_active OFFSET 0"
+        f"AND t.cell BETWEEN g.lo AND g.hi AND t.store_active AND {pg.IN_BOX} OFFSET 0"
     )
     return pg.search_statement(
         "SELECT c.id, c.d, array_agg(c.v) AS v, array_agg(c.q) AS q "  # noqa: S608 (constant SQL)
@@ -200,7 +200,7 @@ async def product_availability(
     store_queries.check_search_area(lat, lng, radius_m)
     if not variant_ids:
         return []
-    conn = await session.connection()
+    conn = await session_connection(session)
     if conn.dialect.name == "postgresql":
         hits, _more = await pg.nearest(
             conn,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
+from o2o.core.db import session_connection
 from o2o.core.errors import InvalidInput
 from o2o.core.pagination import Page, decode_cursor, encode_cursor
 from o2o.core.text import like_pattern, query_terms
@@ -213,7 +214,7 @@ def _pg_stores(by_category: bool, by_text: bool) -> pg.Statement:
         extra += " AND t.search_text LIKE ALL ($terms:text[])"
     rows = (
         f"SELECT t.id, {pg.DISTANCE} AS d FROM stores t "  # noqa: S608 (constant SQL)
-        f"WHERE t.cell BETWEEN g.lo AND g.hi AND t.is_active{extra} OFFSET 0"
+        f"WHERE t.cell BETWEEN g.lo AND g.hi AND {pg.IN_BOX} AND t.is_active{extra} OFFSET 0"
     )
     return pg.search_statement(
         f"SELECT c.id, c.d FROM {pg.RANGES} CROSS JOIN LATERAL ({rows}) c "  # noqa: S608 (constant SQL)
@@ -264,7 +265,7 @@ async def nearby_store_hits(
     filters = filters or StoreFilters()
     chosen = await filter_values(session, filters)
     # Core statements on the session's connection: the ORM adds nothing to four columns.
-    conn = await session.connection()
+    conn = await session_connection(session)
     dialect = conn.dialect.name
     accept = store_accept(session, [], open_now=filters.open_now, at=at or utcnow())
     if dialect == "postgresql":
