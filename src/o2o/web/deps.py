@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -173,3 +173,8 @@ async def require_viewer(
 
 ViewerDep = Annotated[Principal | None, Depends(get_viewer)]
 UserDep = Annotated[Principal, Depends(require_viewer)]
+
+# Ids beyond BIGINT would overflow the database driver: a 404/422 page, never a 500.
+MAX_ID = 2**63 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -18,7 +18,7 @@ from o2o.catalog.schemas import ProductCreate, ProductUpdate, VariantCreate, Var
 from o2o.core.errors import DomainError, InvalidInput
 from o2o.merchants import service as merchants_service
 from o2o.web import deps
-from o2o.web.deps import SessionDep, UserDep
+from o2o.web.deps import IdPath, OptionalIdQuery, SessionDep, UserDep
 from o2o.web.render import redirect, render
 
 router = APIRouter(
@@ -143,7 +143,7 @@ async def _form_page(
 
 @router.get("/new")
 async def new_form(
-    request: Request, session: SessionDep, viewer: UserDep, merchant: int | None = None
+    request: Request, session: SessionDep, viewer: UserDep, merchant: OptionalIdQuery = None
 ) -> Response:
     editable = _editable(viewer)
     merchant_id = merchant if merchant in editable else (editable[0] if editable else None)
@@ -185,7 +185,7 @@ async def create(request: Request, session: SessionDep, viewer: UserDep) -> Resp
     )
 
 
-async def _product_for(session: SessionDep, viewer: Principal, product_id: int) -> Any:
+async def _product_for(session: SessionDep, viewer: Principal, product_id: IdPath) -> Any:
     product = await catalog_service.get_product(session, product_id=product_id)
     viewer.require_merchant(product.merchant_id, EDITORS)
     return product
@@ -193,7 +193,7 @@ async def _product_for(session: SessionDep, viewer: Principal, product_id: int) 
 
 @router.get("/{product_id:int}")
 async def edit_form(
-    request: Request, session: SessionDep, viewer: UserDep, product_id: int, saved: bool = False
+    request: Request, session: SessionDep, viewer: UserDep, product_id: IdPath, saved: bool = False
 ) -> Response:
     product = await _product_for(session, viewer, product_id)
     read = await catalog_queries.product_read(session, product, storage=request.app.state.storage)
@@ -206,7 +206,9 @@ async def edit_form(
 
 
 @router.post("/{product_id:int}")
-async def save(request: Request, session: SessionDep, viewer: UserDep, product_id: int) -> Response:
+async def save(
+    request: Request, session: SessionDep, viewer: UserDep, product_id: IdPath
+) -> Response:
     """Save titles, texts and each variant's price and whether it is sold."""
     product = await _product_for(session, viewer, product_id)
     raw = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
