@@ -446,3 +446,32 @@ async def test_out_of_range_ids_in_page_urls_are_not_server_errors(
     ):
         r = await client.get(path)
         assert 400 <= r.status_code < 500, (path, r.status_code)
+
+
+async def test_owner_uploads_a_photo_that_shoppers_then_see(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 128
+    await log_in(client, world.owner_email)
+    url = f"/merchant/catalog/{world.product.id}"
+    token = csrf_of((await client.get(url)).text)
+    r = await client.post(
+        f"{url}/photos",
+        data={"csrf_token": token},
+        files={"file": ("not-a-photo.svg", b"<svg onload=alert(1)>", "image/svg+xml")},
+    )
+    assert r.status_code == 422
+    assert "JPEG, PNG, GIF or WebP" in r.text
+    r = await client.post(
+        f"{url}/photos", data={"csrf_token": token}, files={"file": ("p.png", png, "image/png")}
+    )
+    assert r.status_code == 303
+    assert "Photo added" in (await client.get(r.headers["location"])).text
+    page = await client.get(f"/products/{world.product.id}?lang=en")
+    src = re.search(r'<img src="(/media/[^"]+)"', page.text)
+    assert src is not None
+    assert (await client.get(src.group(1))).content == png
+    r = await client.post(
+        f"{url}/photos", data={"csrf_token": "forged"}, files={"file": ("p.png", png, "image/png")}
+    )
+    assert r.status_code == 403

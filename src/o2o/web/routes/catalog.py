@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -14,6 +14,7 @@ from o2o.accounts.models import MemberRole
 from o2o.accounts.principal import Principal
 from o2o.catalog import queries as catalog_queries
 from o2o.catalog import service as catalog_service
+from o2o.catalog.photos import MAX_PHOTO_BYTES
 from o2o.catalog.schemas import ProductCreate, ProductUpdate, VariantCreate, VariantUpdate
 from o2o.core.errors import DomainError, InvalidInput
 from o2o.merchants import service as merchants_service
@@ -193,7 +194,12 @@ async def _product_for(session: SessionDep, viewer: Principal, product_id: IdPat
 
 @router.get("/{product_id:int}")
 async def edit_form(
-    request: Request, session: SessionDep, viewer: UserDep, product_id: IdPath, saved: bool = False
+    request: Request,
+    session: SessionDep,
+    viewer: UserDep,
+    product_id: IdPath,
+    saved: bool = False,
+    photo: bool = False,
 ) -> Response:
     product = await _product_for(session, viewer, product_id)
     read = await catalog_queries.product_read(session, product, storage=request.app.state.storage)
@@ -201,7 +207,52 @@ async def edit_form(
         request,
         session,
         "merchant/product_edit.html",
-        {"product": read, "form": read.model_dump(), "errors": {}, "saved": saved},
+        {
+            "product": read,
+            "form": read.model_dump(),
+            "errors": {},
+            "saved": saved,
+            "photo_added": photo,
+        },
+    )
+
+
+@router.post("/{product_id:int}/photos")
+async def upload_photo(
+    request: Request,
+    session: SessionDep,
+    viewer: UserDep,
+    product_id: IdPath,
+    file: UploadFile | None = None,
+) -> Response:
+    """Add a photo to the product (stored through the app's storage)."""
+    product = await _product_for(session, viewer, product_id)
+    data = await file.read(MAX_PHOTO_BYTES + 1) if file is not None else b""
+    problem = "empty" if not data else None
+    if problem is None:
+        try:
+            await catalog_service.add_photo(
+                session, product_id=product.id, data=data, storage=request.app.state.storage
+            )
+            await session.commit()
+            return redirect(request, f"/merchant/catalog/{product_id}?photo=1")
+        except DomainError as exc:
+            await session.rollback()
+            problem = exc.code
+    product = await _product_for(session, viewer, product_id)
+    read = await catalog_queries.product_read(session, product, storage=request.app.state.storage)
+    return await _form_page(
+        request,
+        session,
+        "merchant/product_edit.html",
+        {
+            "product": read,
+            "form": read.model_dump(),
+            "errors": {},
+            "saved": False,
+            "photo_error": problem,
+        },
+        status=422,
     )
 
 
