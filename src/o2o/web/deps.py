@@ -11,20 +11,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts import service as accounts_service
 from o2o.accounts.exceptions import InvalidToken
 from o2o.accounts.models import TokenKind
 from o2o.accounts.principal import Principal
-from o2o.core.db import Database
 from o2o.core.settings import Settings
+from o2o.http.deps import SessionDep
 from o2o.web import i18n
 
 SESSION_COOKIE = "o2o_session"
@@ -132,22 +130,6 @@ async def check_csrf(request: Request) -> None:
         raise CsrfRejected
 
 
-def get_database(request: Request) -> Database:
-    db: Database = request.app.state.database
-    return db
-
-
-async def get_session(
-    db: Annotated[Database, Depends(get_database)],
-) -> AsyncIterator[AsyncSession]:
-    """One session per request; routes that write commit once, at the end."""
-    async with db.session() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-
-
 async def get_viewer(request: Request, session: SessionDep) -> Principal | None:
     """The logged-in user, or None (an unknown, expired or revoked session counts as none)."""
     token = session_token(request)
@@ -173,8 +155,3 @@ async def require_viewer(
 
 ViewerDep = Annotated[Principal | None, Depends(get_viewer)]
 UserDep = Annotated[Principal, Depends(require_viewer)]
-
-# Ids beyond BIGINT would overflow the database driver: a 404/422 page, never a 500.
-MAX_ID = 2**63 - 1
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
-OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -17,9 +17,10 @@ from o2o.catalog import service as catalog_service
 from o2o.catalog.photos import MAX_PHOTO_BYTES
 from o2o.catalog.schemas import ProductCreate, ProductUpdate, VariantCreate, VariantUpdate
 from o2o.core.errors import DomainError, InvalidInput
+from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep
 from o2o.merchants import service as merchants_service
 from o2o.web import deps
-from o2o.web.deps import IdPath, OptionalIdQuery, SessionDep, UserDep
+from o2o.web.deps import UserDep
 from o2o.web.render import redirect, render
 
 router = APIRouter(
@@ -192,6 +193,30 @@ async def _product_for(session: SessionDep, viewer: Principal, product_id: IdPat
     return product
 
 
+async def _edit_page(
+    request: Request,
+    session: SessionDep,
+    viewer: Principal,
+    product_id: int,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    **flags: object,
+) -> Response:
+    """The product edit page, with what was sent (``form``) over what is stored."""
+    product = await _product_for(session, viewer, product_id)
+    read = await catalog_queries.product_read(session, product, storage=request.app.state.storage)
+    context = {
+        "product": read,
+        "form": {**read.model_dump(), **(form or {})},
+        "errors": errors or {},
+        "saved": False,
+        **flags,
+    }
+    return await _form_page(request, session, "merchant/product_edit.html", context, status=status)
+
+
 @router.get("/{product_id:int}")
 async def edit_form(
     request: Request,
@@ -201,20 +226,7 @@ async def edit_form(
     saved: bool = False,
     photo: bool = False,
 ) -> Response:
-    product = await _product_for(session, viewer, product_id)
-    read = await catalog_queries.product_read(session, product, storage=request.app.state.storage)
-    return await _form_page(
-        request,
-        session,
-        "merchant/product_edit.html",
-        {
-            "product": read,
-            "form": read.model_dump(),
-            "errors": {},
-            "saved": saved,
-            "photo_added": photo,
-        },
-    )
+    return await _edit_page(request, session, viewer, product_id, saved=saved, photo_added=photo)
 
 
 @router.post("/{product_id:int}/photos")
@@ -239,21 +251,7 @@ async def upload_photo(
         except DomainError as exc:
             await session.rollback()
             problem = exc.code
-    product = await _product_for(session, viewer, product_id)
-    read = await catalog_queries.product_read(session, product, storage=request.app.state.storage)
-    return await _form_page(
-        request,
-        session,
-        "merchant/product_edit.html",
-        {
-            "product": read,
-            "form": read.model_dump(),
-            "errors": {},
-            "saved": False,
-            "photo_error": problem,
-        },
-        status=422,
-    )
+    return await _edit_page(request, session, viewer, product_id, photo_error=problem, status=422)
 
 
 @router.post("/{product_id:int}")
@@ -298,12 +296,6 @@ async def save(
         except (ValidationError, DomainError):
             await session.rollback()
             errors["form"] = "invalid"
-    product = await _product_for(session, viewer, product_id)
-    read = await catalog_queries.product_read(session, product, storage=request.app.state.storage)
-    return await _form_page(
-        request,
-        session,
-        "merchant/product_edit.html",
-        {"product": read, "form": {**read.model_dump(), **raw}, "errors": errors, "saved": False},
-        status=422,
+    return await _edit_page(
+        request, session, viewer, product_id, form=raw, errors=errors, status=422
     )

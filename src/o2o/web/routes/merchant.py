@@ -11,12 +11,13 @@ from pydantic import ValidationError
 from o2o.accounts.models import MemberRole
 from o2o.accounts.principal import Principal
 from o2o.core.errors import InvalidInput
+from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep
 from o2o.inventory import service as inventory_service
 from o2o.merchants import service as merchants_service
 from o2o.merchants.models import Merchant, Store
 from o2o.merchants.schemas import Fulfilment, StoreUpdate
 from o2o.web import deps, views
-from o2o.web.deps import IdPath, OptionalIdQuery, SessionDep, UserDep
+from o2o.web.deps import UserDep
 from o2o.web.render import redirect, render
 
 router = APIRouter(

@@ -10,13 +10,13 @@ from fastapi.responses import Response
 from o2o.catalog import queries as catalog_queries
 from o2o.catalog import service as catalog_service
 from o2o.catalog.schemas import VariantRead
+from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep
 from o2o.inventory import queries as inventory_queries
 from o2o.merchants import service as merchants_service
 from o2o.merchants.exceptions import StoreNotFound
 from o2o.merchants.schemas import NearbyStoreRead
 from o2o.regions.models import Region
 from o2o.web import deps, views
-from o2o.web.deps import IdPath, OptionalIdQuery, SessionDep
 from o2o.web.render import money, redirect, render, translations_for
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.check_csrf)])

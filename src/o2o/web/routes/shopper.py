@@ -14,12 +14,13 @@ from o2o.catalog import service as catalog_service
 from o2o.catalog.schemas import ProductSummary
 from o2o.core.clock import utcnow
 from o2o.core.errors import InvalidInput
+from o2o.http.deps import IdPath, SessionDep
 from o2o.inventory import queries as inventory_queries
 from o2o.merchants import queries as store_queries
 from o2o.merchants import service as merchants_service
 from o2o.regions.models import Region
 from o2o.web import deps, views
-from o2o.web.deps import IdPath, SessionDep, ViewerDep
+from o2o.web.deps import ViewerDep
 from o2o.web.render import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.check_csrf)])

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from o2o.core.errors import DomainError, InvalidInput
+from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep
 from o2o.inventory import grid
 from o2o.inventory import service as inventory_service
 from o2o.inventory.csv_import import import_stock_csv
@@ -16,7 +17,7 @@ from o2o.inventory.exceptions import ImportRejected, ImportTooLarge, ImportUnrea
 from o2o.inventory.models import MovementKind
 from o2o.inventory.schemas import ImportRowError
 from o2o.web import deps
-from o2o.web.deps import IdPath, OptionalIdQuery, SessionDep, UserDep
+from o2o.web.deps import UserDep
 from o2o.web.errors import error_page
 from o2o.web.render import redirect, render
 from o2o.web.routes.merchant import store_for, stores_of
