@@ -406,3 +406,72 @@ async def test_clerks_cannot_edit_the_catalog(client: httpx.AsyncClient, world: 
     assert (await client.get("/merchant/catalog")).status_code == 200
     assert (await client.get("/merchant/catalog/new")).status_code == 403
     assert (await client.get(f"/merchant/catalog/{world.product.id}")).status_code == 403
+
+
+async def test_a_scanned_label_opens_the_product_near_its_store(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    label = await client.get(
+        f"/api/v1/products/{world.product.id}/label.svg", params={"store_id": world.store.id}
+    )
+    assert label.status_code == 200
+    target = re.search(r"http://[^/]+(/p/\d+\?store=\d+)", label.text)
+    assert target is not None, "the QR code's title carries its URL"
+    r = await client.get(target.group(1))
+    assert r.status_code == 303
+    assert r.headers["location"] == (
+        f"/products/{world.product.id}?lat={world.store.lat}&lng={world.store.lng}"
+    )
+    page = await client.get(r.headers["location"] + "&lang=en")
+    assert page.status_code == 200
+    assert world.store.name in page.text
+    assert (await client.get("/p/99999999")).status_code == 404
+    assert (await client.get("/p/99999999999999999999999")).status_code in (404, 422)
+
+
+async def test_out_of_range_ids_in_page_urls_are_not_server_errors(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    await log_in(client, world.owner_email)
+    huge = "9" * 25
+    for path in (
+        f"/stores/{huge}",
+        f"/products/{huge}",
+        f"/products/{world.product.id}?variant={huge}",
+        f"/p/{world.product.id}?store={huge}",
+        f"/merchant/stores/{huge}",
+        f"/merchant/stores/{huge}/stock",
+        f"/merchant/stores/{world.store.id}/stock?after={huge}",
+        f"/merchant/catalog/{huge}",
+    ):
+        r = await client.get(path)
+        assert 400 <= r.status_code < 500, (path, r.status_code)
+
+
+async def test_owner_uploads_a_photo_that_shoppers_then_see(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 128
+    await log_in(client, world.owner_email)
+    url = f"/merchant/catalog/{world.product.id}"
+    token = csrf_of((await client.get(url)).text)
+    r = await client.post(
+        f"{url}/photos",
+        data={"csrf_token": token},
+        files={"file": ("not-a-photo.svg", b"<svg onload=alert(1)>", "image/svg+xml")},
+    )
+    assert r.status_code == 422
+    assert "JPEG, PNG, GIF or WebP" in r.text
+    r = await client.post(
+        f"{url}/photos", data={"csrf_token": token}, files={"file": ("p.png", png, "image/png")}
+    )
+    assert r.status_code == 303
+    assert "Photo added" in (await client.get(r.headers["location"])).text
+    page = await client.get(f"/products/{world.product.id}?lang=en")
+    src = re.search(r'<img src="(/media/[^"]+)"', page.text)
+    assert src is not None
+    assert (await client.get(src.group(1))).content == png
+    r = await client.post(
+        f"{url}/photos", data={"csrf_token": "forged"}, files={"file": ("p.png", png, "image/png")}
+    )
+    assert r.status_code == 403

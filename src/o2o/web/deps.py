@@ -11,20 +11,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts import service as accounts_service
 from o2o.accounts.exceptions import InvalidToken
 from o2o.accounts.models import TokenKind
 from o2o.accounts.principal import Principal
-from o2o.core.db import Database
 from o2o.core.settings import Settings
+from o2o.http.deps import SessionDep
 from o2o.web import i18n
 
 SESSION_COOKIE = "o2o_session"
@@ -130,22 +128,6 @@ async def check_csrf(request: Request) -> None:
             sent = (await request.form()).get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
         raise CsrfRejected
-
-
-def get_database(request: Request) -> Database:
-    db: Database = request.app.state.database
-    return db
-
-
-async def get_session(
-    db: Annotated[Database, Depends(get_database)],
-) -> AsyncIterator[AsyncSession]:
-    """One session per request; routes that write commit once, at the end."""
-    async with db.session() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 async def get_viewer(request: Request, session: SessionDep) -> Principal | None:

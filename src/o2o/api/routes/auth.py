@@ -6,7 +6,8 @@ from fastapi import APIRouter, status
 
 from o2o.accounts import service as accounts_service
 from o2o.accounts.exceptions import InvalidToken
-from o2o.accounts.models import TokenKind
+from o2o.accounts.models import TokenKind, User
+from o2o.accounts.principal import Principal
 from o2o.accounts.schemas import (
     MembershipRead,
     MeRead,
@@ -32,15 +33,7 @@ async def register(body: RegisterRequest, session: SessionDep) -> MeRead:
     )
     principal = await accounts_service.principal_for_user(session, user=user)
     await session.commit()
-    return MeRead(
-        id=user.id,
-        email=user.email,
-        display_name=user.display_name,
-        phone=user.phone,
-        locale=user.locale,
-        roles=principal.roles,
-        memberships=[],
-    )
+    return _me(user, principal)
 
 
 @router.post("/auth/token", response_model=TokenResponse)
@@ -63,6 +56,10 @@ async def me(principal: PrincipalDep, session: SessionDep) -> MeRead:
     user = await accounts_service.get_user(session, user_id=principal.user_id)
     if user is None:  # deleted between the token check and now
         raise InvalidToken("The account no longer exists.")
+    return _me(user, principal)
+
+
+def _me(user: User, principal: Principal) -> MeRead:
     return MeRead(
         id=user.id,
         email=user.email,

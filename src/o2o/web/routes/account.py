@@ -12,8 +12,9 @@ from o2o.accounts import service as accounts_service
 from o2o.accounts.exceptions import InvalidCredentials
 from o2o.accounts.models import TokenKind
 from o2o.demo.seed import DEMO_LOGINS, DEMO_PASSWORD
+from o2o.http.deps import SessionDep
 from o2o.web import deps
-from o2o.web.deps import SessionDep, ViewerDep
+from o2o.web.deps import ViewerDep
 from o2o.web.render import redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.check_csrf)])

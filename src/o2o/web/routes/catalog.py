@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -14,11 +14,13 @@ from o2o.accounts.models import MemberRole
 from o2o.accounts.principal import Principal
 from o2o.catalog import queries as catalog_queries
 from o2o.catalog import service as catalog_service
+from o2o.catalog.photos import MAX_PHOTO_BYTES
 from o2o.catalog.schemas import ProductCreate, ProductUpdate, VariantCreate, VariantUpdate
 from o2o.core.errors import DomainError, InvalidInput
+from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep
 from o2o.merchants import service as merchants_service
 from o2o.web import deps
-from o2o.web.deps import SessionDep, UserDep
+from o2o.web.deps import UserDep
 from o2o.web.render import redirect, render
 
 router = APIRouter(
@@ -143,7 +145,7 @@ async def _form_page(
 
 @router.get("/new")
 async def new_form(
-    request: Request, session: SessionDep, viewer: UserDep, merchant: int | None = None
+    request: Request, session: SessionDep, viewer: UserDep, merchant: OptionalIdQuery = None
 ) -> Response:
     editable = _editable(viewer)
     merchant_id = merchant if merchant in editable else (editable[0] if editable else None)
@@ -185,28 +187,77 @@ async def create(request: Request, session: SessionDep, viewer: UserDep) -> Resp
     )
 
 
-async def _product_for(session: SessionDep, viewer: Principal, product_id: int) -> Any:
+async def _product_for(session: SessionDep, viewer: Principal, product_id: IdPath) -> Any:
     product = await catalog_service.get_product(session, product_id=product_id)
     viewer.require_merchant(product.merchant_id, EDITORS)
     return product
 
 
-@router.get("/{product_id:int}")
-async def edit_form(
-    request: Request, session: SessionDep, viewer: UserDep, product_id: int, saved: bool = False
+async def _edit_page(
+    request: Request,
+    session: SessionDep,
+    viewer: Principal,
+    product_id: int,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    **flags: object,
 ) -> Response:
+    """The product edit page, with what was sent (``form``) over what is stored."""
     product = await _product_for(session, viewer, product_id)
     read = await catalog_queries.product_read(session, product, storage=request.app.state.storage)
-    return await _form_page(
-        request,
-        session,
-        "merchant/product_edit.html",
-        {"product": read, "form": read.model_dump(), "errors": {}, "saved": saved},
-    )
+    context = {
+        "product": read,
+        "form": {**read.model_dump(), **(form or {})},
+        "errors": errors or {},
+        "saved": False,
+        **flags,
+    }
+    return await _form_page(request, session, "merchant/product_edit.html", context, status=status)
+
+
+@router.get("/{product_id:int}")
+async def edit_form(
+    request: Request,
+    session: SessionDep,
+    viewer: UserDep,
+    product_id: IdPath,
+    saved: bool = False,
+    photo: bool = False,
+) -> Response:
+    return await _edit_page(request, session, viewer, product_id, saved=saved, photo_added=photo)
+
+
+@router.post("/{product_id:int}/photos")
+async def upload_photo(
+    request: Request,
+    session: SessionDep,
+    viewer: UserDep,
+    product_id: IdPath,
+    file: UploadFile | None = None,
+) -> Response:
+    """Add a photo to the product (stored through the app's storage)."""
+    product = await _product_for(session, viewer, product_id)
+    data = await file.read(MAX_PHOTO_BYTES + 1) if file is not None else b""
+    problem = "empty" if not data else None
+    if problem is None:
+        try:
+            await catalog_service.add_photo(
+                session, product_id=product.id, data=data, storage=request.app.state.storage
+            )
+            await session.commit()
+            return redirect(request, f"/merchant/catalog/{product_id}?photo=1")
+        except DomainError as exc:
+            await session.rollback()
+            problem = exc.code
+    return await _edit_page(request, session, viewer, product_id, photo_error=problem, status=422)
 
 
 @router.post("/{product_id:int}")
-async def save(request: Request, session: SessionDep, viewer: UserDep, product_id: int) -> Response:
+async def save(
+    request: Request, session: SessionDep, viewer: UserDep, product_id: IdPath
+) -> Response:
     """Save titles, texts and each variant's price and whether it is sold."""
     product = await _product_for(session, viewer, product_id)
     raw = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
@@ -245,12 +296,6 @@ async def save(request: Request, session: SessionDep, viewer: UserDep, product_i
         except (ValidationError, DomainError):
             await session.rollback()
             errors["form"] = "invalid"
-    product = await _product_for(session, viewer, product_id)
-    read = await catalog_queries.product_read(session, product, storage=request.app.state.storage)
-    return await _form_page(
-        request,
-        session,
-        "merchant/product_edit.html",
-        {"product": read, "form": {**read.model_dump(), **raw}, "errors": errors, "saved": False},
-        status=422,
+    return await _edit_page(
+        request, session, viewer, product_id, form=raw, errors=errors, status=422
     )

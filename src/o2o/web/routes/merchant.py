@@ -11,12 +11,13 @@ from pydantic import ValidationError
 from o2o.accounts.models import MemberRole
 from o2o.accounts.principal import Principal
 from o2o.core.errors import InvalidInput
+from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep
 from o2o.inventory import service as inventory_service
 from o2o.merchants import service as merchants_service
 from o2o.merchants.models import Merchant, Store
 from o2o.merchants.schemas import Fulfilment, StoreUpdate
 from o2o.web import deps, views
-from o2o.web.deps import SessionDep, UserDep
+from o2o.web.deps import UserDep
 from o2o.web.render import redirect, render
 
 router = APIRouter(
@@ -32,7 +33,7 @@ async def stores_of(session: SessionDep, viewer: Principal) -> list[tuple[Mercha
     for grant in viewer.grants:
         merchant = await merchants_service.get_merchant(session, merchant_id=grant.merchant_id)
         stores: list[Store] = []
-        after: int | None = None
+        after: OptionalIdQuery = None
         while True:
             batch = await merchants_service.list_stores(
                 session, merchant_id=merchant.id, after_id=after, limit=200, include_inactive=True
@@ -50,7 +51,7 @@ async def stores_of(session: SessionDep, viewer: Principal) -> list[tuple[Mercha
 async def store_for(
     session: SessionDep,
     viewer: Principal,
-    store_id: int,
+    store_id: IdPath,
     roles: tuple[MemberRole, ...] = tuple(MemberRole),
 ) -> Store:
     """The store, if the viewer may act there in one of ``roles`` (403 otherwise)."""
@@ -109,7 +110,7 @@ def _edit_page(
 
 @router.get("/stores/{store_id}")
 async def edit_store(
-    request: Request, session: SessionDep, viewer: UserDep, store_id: int, saved: bool = False
+    request: Request, session: SessionDep, viewer: UserDep, store_id: IdPath, saved: bool = False
 ) -> Response:
     store = await store_for(session, viewer, store_id, MANAGERS)
     return _edit_page(request, store, _form_of(store), {}, saved=saved)
@@ -143,7 +144,7 @@ def _parse_store_form(raw: dict[str, str]) -> tuple[dict[str, Any], dict[str, st
 
 @router.post("/stores/{store_id}")
 async def save_store(
-    request: Request, session: SessionDep, viewer: UserDep, store_id: int
+    request: Request, session: SessionDep, viewer: UserDep, store_id: IdPath
 ) -> Response:
     """Save hours, fulfilment, position and contact details; errors come back on the form."""
     store = await store_for(session, viewer, store_id, MANAGERS)

@@ -10,12 +10,14 @@ from fastapi.responses import Response
 from o2o.catalog import queries as catalog_queries
 from o2o.catalog import service as catalog_service
 from o2o.catalog.schemas import VariantRead
+from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep
 from o2o.inventory import queries as inventory_queries
+from o2o.merchants import service as merchants_service
+from o2o.merchants.exceptions import StoreNotFound
 from o2o.merchants.schemas import NearbyStoreRead
 from o2o.regions.models import Region
 from o2o.web import deps, views
-from o2o.web.deps import SessionDep
-from o2o.web.render import money, render, translations_for
+from o2o.web.render import money, redirect, render, translations_for
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.check_csrf)])
 
@@ -65,8 +67,8 @@ def store_rows(stores: list[NearbyStoreRead], regions: list[Region]) -> list[dic
 async def product_page(
     request: Request,
     session: SessionDep,
-    product_id: int,
-    variant: int | None = None,
+    product_id: IdPath,
+    variant: OptionalIdQuery = None,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     lng: Annotated[float | None, Query(ge=-180, le=180)] = None,
 ) -> Response:
@@ -144,3 +146,24 @@ async def product_page(
             "region": region,
         },
     )
+
+
+@router.get("/p/{product_id}")
+async def label_landing(
+    request: Request,
+    session: SessionDep,
+    product_id: IdPath,
+    store: OptionalIdQuery = None,
+) -> Response:
+    """Where a shelf label's QR code points: the product's availability, centred on the store
+    the label hangs in (so "nearest" starts there), or on the shopper's city without one."""
+    await catalog_service.get_product(session, product_id=product_id)
+    target = f"/products/{product_id}"
+    if store is not None:
+        try:
+            where = await merchants_service.get_store(session, store_id=store)
+        except StoreNotFound:
+            where = None
+        if where is not None:
+            target += f"?lat={where.lat}&lng={where.lng}"
+    return redirect(request, target)

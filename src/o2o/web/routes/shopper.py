@@ -14,12 +14,13 @@ from o2o.catalog import service as catalog_service
 from o2o.catalog.schemas import ProductSummary
 from o2o.core.clock import utcnow
 from o2o.core.errors import InvalidInput
+from o2o.http.deps import IdPath, SessionDep
 from o2o.inventory import queries as inventory_queries
 from o2o.merchants import queries as store_queries
 from o2o.merchants import service as merchants_service
 from o2o.regions.models import Region
 from o2o.web import deps, views
-from o2o.web.deps import SessionDep, ViewerDep
+from o2o.web.deps import ViewerDep
 from o2o.web.render import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.check_csrf)])
@@ -93,7 +94,7 @@ async def nearby(
 
 
 @router.get("/stores/{store_id}")
-async def store_page(request: Request, session: SessionDep, store_id: int) -> Response:
+async def store_page(request: Request, session: SessionDep, store_id: IdPath) -> Response:
     """One store: hours in its city's local time, address, map, what it offers."""
     store = await merchants_service.get_store(session, store_id=store_id)
     card = (await store_queries.store_cards(session, [store.id]))[store.id]
@@ -115,7 +116,7 @@ async def store_page(request: Request, session: SessionDep, store_id: int) -> Re
 
 
 async def _products_at(
-    request: Request, session: SessionDep, *, store_id: int
+    request: Request, session: SessionDep, *, store_id: IdPath
 ) -> list[ProductSummary]:
     """Products with at least one unit available at the store."""
     products = await catalog_service.search_products(

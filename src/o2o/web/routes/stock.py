@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from o2o.core.errors import DomainError, InvalidInput
+from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep
 from o2o.inventory import grid
 from o2o.inventory import service as inventory_service
 from o2o.inventory.csv_import import import_stock_csv
@@ -16,7 +17,7 @@ from o2o.inventory.exceptions import ImportRejected, ImportTooLarge, ImportUnrea
 from o2o.inventory.models import MovementKind
 from o2o.inventory.schemas import ImportRowError
 from o2o.web import deps
-from o2o.web.deps import SessionDep, UserDep
+from o2o.web.deps import UserDep
 from o2o.web.errors import error_page
 from o2o.web.render import redirect, render
 from o2o.web.routes.merchant import store_for, stores_of
@@ -29,7 +30,7 @@ PAGE = 50
 
 @router.get("/stock")
 async def pick_store(
-    request: Request, session: SessionDep, viewer: UserDep, store: int | None = None
+    request: Request, session: SessionDep, viewer: UserDep, store: OptionalIdQuery = None
 ) -> Response:
     """Which store's stock to open; with ``?store=`` (or a single store) go straight there."""
     if store is not None:
@@ -55,7 +56,7 @@ async def stock_grid(
     request: Request,
     session: SessionDep,
     viewer: UserDep,
-    store_id: int,
+    store_id: IdPath,
     q: Annotated[str | None, Query(max_length=100)] = None,
     after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> Response:
@@ -86,8 +87,8 @@ async def set_count(
     request: Request,
     session: SessionDep,
     viewer: UserDep,
-    store_id: int,
-    variant_id: int,
+    store_id: IdPath,
+    variant_id: IdPath,
     on_hand: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Set a counted quantity from the grid; answers with the updated row (HTMX) or the grid."""
@@ -131,7 +132,7 @@ async def set_count(
 
 @router.get("/stores/{store_id}/stock/import")
 async def import_form(
-    request: Request, session: SessionDep, viewer: UserDep, store_id: int
+    request: Request, session: SessionDep, viewer: UserDep, store_id: IdPath
 ) -> Response:
     store = await store_for(session, viewer, store_id)
     return render(request, "merchant/stock_import.html", {"section": "stock", "store": store})
@@ -142,7 +143,7 @@ async def import_counts(
     request: Request,
     session: SessionDep,
     viewer: UserDep,
-    store_id: int,
+    store_id: IdPath,
     file: UploadFile | None = None,
     good_rows_only: Annotated[str | None, Form()] = None,
 ) -> Response:

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the two edges (``api`` and ``web``), which may not import each other."""
