@@ -3,13 +3,11 @@ a store's stock grid and ledger, and the ledger check."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.catalog.models import Product, Variant
@@ -18,15 +16,12 @@ from o2o.core.db import between_any, session_connection
 from o2o.core.pagination import Page
 from o2o.geo import knn, pg
 from o2o.geo.sql import (
-    AnySelect,
-    Param,
     cell_range_values,
     driver_fetch,
     driver_probe,
-    in_cell_ranges,
-    probe_cell_ranges,
     statement_key,
 )
+from o2o.inventory import nearby_sql
 from o2o.inventory.models import StockLevel, StockMovement
 from o2o.inventory.schemas import StockRow
 from o2o.merchants import queries as store_queries
@@ -91,7 +86,7 @@ async def stock_hits(
     if dialect == "postgresql":
         return await pg.nearest(
             conn,
-            _pg_available(),
+            nearby_sql.pg_available(),
             lat=lat,
             lng=lng,
             radius_m=radius_m,
@@ -103,7 +98,7 @@ async def stock_hits(
         )
 
     async def fetch(ranges: knn.Ranges) -> Iterable[knn.Row]:
-        stmt = _available_in(*statement_key(dialect, ranges))
+        stmt = nearby_sql.available_in(*statement_key(dialect, ranges))
         values = cell_range_values(dialect, ranges)
         values.update(variant_id=variant_id, min_qty=min_qty)
         rows: Iterable[knn.Row] = await driver_fetch(conn, stmt, values)
@@ -117,67 +112,10 @@ async def stock_hits(
         fetch=fetch,
         accept=accept,
         after=after,
-        probe=driver_probe(conn, _available_probe, {"variant_id": variant_id, "min_qty": min_qty}),
+        probe=driver_probe(
+            conn, nearby_sql.available_probe, {"variant_id": variant_id, "min_qty": min_qty}
+        ),
     )
-
-
-def _stocked(cell_in: Callable[[Any], Any], param: Param) -> AnySelect:
-    """Stock rows of a variant with enough available in the cell ranges, from the index alone."""
-    return select(StockLevel.store_id, StockLevel.lat, StockLevel.lng, StockLevel.available).where(
-        StockLevel.variant_id == param("variant_id", BigInteger()),
-        cell_in(StockLevel.cell),
-        StockLevel.available >= param("min_qty", Integer()),
-    )
-
-
-def _available(cell_in: Callable[[Any], Any], param: Param) -> AnySelect:
-    """``_stocked`` rows at active stores (the flag the rows copy, also in the index)."""
-    return _stocked(cell_in, param).where(StockLevel.store_active.is_(True))
-
-
-@lru_cache(maxsize=128)
-def _available_in(dialect: str, count: int) -> AnySelect:
-    return in_cell_ranges(dialect, count, _available)
-
-
-@lru_cache(maxsize=256)
-def _available_probe(dialect: str, near: int, wide: int) -> Any:
-    return probe_cell_ranges(dialect, near, wide, _available, _stocked)
-
-
-@lru_cache(maxsize=1)
-def _pg_available() -> pg.Statement:
-    """The PostgreSQL search over the stock rows of a variant with enough available at active
-    stores (``o2o.geo.pg``), from ix_stock_levels_geo alone."""
-    rows = (
-        f"SELECT t.store_id AS id, {pg.DISTANCE} AS d, t.available AS q FROM stock_levels t "  # noqa: S608 (constant SQL)
-        "WHERE t.variant_id = $variant_id:int8 AND t.cell BETWEEN g.lo AND g.hi "
-        f"AND t.available >= $min_qty:int4 AND t.store_active AND {pg.IN_BOX} OFFSET 0"
-    )
-    return pg.search_statement(
-        f"SELECT c.id, c.d, c.q FROM {pg.RANGES} CROSS JOIN LATERAL ({rows}) c "  # noqa: S608 (constant SQL)
-        f"WHERE {pg.IN_TIER} ORDER BY c.d, c.id LIMIT {pg.LIMIT}"
-    )
-
-
-@lru_cache(maxsize=1)
-def _pg_any_of() -> pg.Statement:
-    """The PostgreSQL search over active stores with a stock row of any of some variants:
-    their rows grouped per store (one cell, one position, so one distance), with quantities."""
-    rows = (
-        f"SELECT t.store_id AS id, {pg.DISTANCE} AS d, t.variant_id AS v, t.available AS q "  # noqa: S608 (constant SQL)
-        "FROM stock_levels t WHERE t.variant_id = ANY ($variant_ids:int8[]) "
-        f"AND t.cell BETWEEN g.lo AND g.hi AND t.store_active AND {pg.IN_BOX} OFFSET 0"
-    )
-    return pg.search_statement(
-        "SELECT c.id, c.d, array_agg(c.v) AS v, array_agg(c.q) AS q "  # noqa: S608 (constant SQL)
-        f"FROM {pg.RANGES} CROSS JOIN LATERAL ({rows}) c WHERE {pg.IN_TIER} "
-        f"GROUP BY c.id, c.d ORDER BY c.d, c.id LIMIT {pg.LIMIT}"
-    )
-
-
-def _quantities(row: Any) -> dict[int, int]:
-    return dict(zip(row[2], row[3], strict=True))
 
 
 @dataclass(frozen=True)
@@ -204,13 +142,13 @@ async def product_availability(
     if conn.dialect.name == "postgresql":
         hits, _more = await pg.nearest(
             conn,
-            _pg_any_of(),
+            nearby_sql.pg_any_of(),
             lat=lat,
             lng=lng,
             radius_m=radius_m,
             limit=limit,
             values={"variant_ids": variant_ids},
-            payload=_quantities,
+            payload=nearby_sql.quantities,
         )
         return [StoreStock(h.id, h.distance_m, h.payload) for h in hits]
 

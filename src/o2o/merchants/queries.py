@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -19,15 +18,12 @@ from o2o.core.text import like_pattern, query_terms
 from o2o.geo import knn, pg
 from o2o.geo.distance import valid_position
 from o2o.geo.sql import (
-    AnySelect,
     cell_range_values,
     driver_fetch,
     driver_probe,
-    in_cell_ranges,
-    probe_cell_ranges,
     statement_key,
 )
-from o2o.merchants import hours
+from o2o.merchants import hours, nearby_sql
 from o2o.merchants.models import Category, Merchant, Store
 from o2o.merchants.schemas import Fulfilment, NearbyStoreRead, StoreRead
 from o2o.merchants.service import category_ids
@@ -174,54 +170,6 @@ def store_accept(
     return accept
 
 
-def stores_in(dialect: str, count: int, extra: tuple[Any, ...] = ()) -> AnySelect:
-    """Active stores in the cell ranges: the columns of the covering index ix_stores_geo, so
-    each range is one index seek and no table row is read."""
-    return in_cell_ranges(
-        dialect,
-        count,
-        lambda cell_in, _param: select(
-            Store.id, Store.lat, Store.lng, Store.id.label("payload")
-        ).where(cell_in(Store.cell), Store.is_active.is_(True), *extra),
-    )
-
-
-# Built once per dialect and range count (SQLAlchemy then reuses the compiled form).
-_active_stores_in = lru_cache(maxsize=128)(stores_in)
-
-
-@lru_cache(maxsize=256)
-def _active_stores_probe(dialect: str, near: int, wide: int) -> Any:
-    return probe_cell_ranges(
-        dialect,
-        near,
-        wide,
-        lambda cell_in, _param: select(
-            Store.id, Store.lat, Store.lng, Store.id.label("payload")
-        ).where(cell_in(Store.cell), Store.is_active.is_(True)),
-    )
-
-
-@lru_cache(maxsize=8)
-def _pg_stores(by_category: bool, by_text: bool) -> pg.Statement:
-    """The PostgreSQL search over active stores (``o2o.geo.pg``): one index-only range scan
-    of ix_stores_geo per cover range, unless the text filter needs the table row."""
-    extra = ""
-    if by_category:
-        extra += " AND t.category_id = ANY ($cats:int8[])"
-    if by_text:
-        # LIKE's default escape character is the backslash ``like_pattern`` escapes with.
-        extra += " AND t.search_text LIKE ALL ($terms:text[])"
-    rows = (
-        f"SELECT t.id, {pg.DISTANCE} AS d FROM stores t "  # noqa: S608 (constant SQL)
-        f"WHERE t.cell BETWEEN g.lo AND g.hi AND {pg.IN_BOX} AND t.is_active{extra} OFFSET 0"
-    )
-    return pg.search_statement(
-        f"SELECT c.id, c.d FROM {pg.RANGES} CROSS JOIN LATERAL ({rows}) c "  # noqa: S608 (constant SQL)
-        f"WHERE {pg.IN_TIER} ORDER BY c.d, c.id LIMIT {pg.LIMIT}"
-    )
-
-
 async def nearby_stores(
     session: AsyncSession,
     *,
@@ -271,7 +219,7 @@ async def nearby_store_hits(
     if dialect == "postgresql":
         return await pg.nearest(
             conn,
-            _pg_stores(chosen.categories is not None, chosen.patterns is not None),
+            nearby_sql.pg_stores(chosen.categories is not None, chosen.patterns is not None),
             lat=lat,
             lng=lng,
             radius_m=radius_m,
@@ -287,8 +235,10 @@ async def nearby_store_hits(
         key = statement_key(dialect, ranges)
         values = cell_range_values(dialect, ranges)
         if extra:
-            return (await conn.execute(stores_in(*key, tuple(extra)), values)).all()
-        rows: Iterable[knn.Row] = await driver_fetch(conn, _active_stores_in(*key), values)
+            return (await conn.execute(nearby_sql.stores_in(*key, tuple(extra)), values)).all()
+        rows: Iterable[knn.Row] = await driver_fetch(
+            conn, nearby_sql.active_stores_in(*key), values
+        )
         return rows
 
     return await knn.nearest(
@@ -298,7 +248,7 @@ async def nearby_store_hits(
         limit=limit,
         fetch=fetch,
         accept=accept,
-        probe=None if extra else driver_probe(conn, _active_stores_probe),
+        probe=None if extra else driver_probe(conn, nearby_sql.active_stores_probe),
         after=after,
     )
 
