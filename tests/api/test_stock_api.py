@@ -243,6 +243,12 @@ async def test_pos_sale_retried_with_the_same_key_replays_the_first_response(
     assert r.json() == first.json()
     assert (await grid(client, shop, owner))[a.id] == 3
 
+    # The same sale id with other lines under a fresh key: refused, nothing applied.
+    r = await client.post(url, json=changed, headers={**owner, "Idempotency-Key": "fresh-1"})
+    assert r.status_code == 409
+    assert r.json()["code"] == "sale_id_conflict"
+    assert (await grid(client, shop, owner))[a.id] == 3
+
 
 async def test_pos_sale_needs_a_key_and_a_refused_sale_frees_it(
     client: httpx.AsyncClient, session: AsyncSession

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.inventory import pos
 from o2o.inventory import queries as inventory_queries
-from o2o.inventory.exceptions import UnknownSaleItems
+from o2o.inventory.exceptions import SaleIdConflict, UnknownSaleItems
 from o2o.inventory.models import PosSale, StockMovement
 from o2o.inventory.schemas import PosSaleCreate
 from tests.factories import stock
@@ -75,11 +75,29 @@ async def test_the_same_sale_id_is_applied_once_and_answers_with_the_first_resul
         session, store=shop.store, data=sale("T1-0002", {"sku": a.sku, "qty": 2})
     )
     again, created_again = await pos.record_pos_sale(
-        session, store=shop.store, data=sale("T1-0002", {"sku": a.sku, "qty": 3})
+        session, store=shop.store, data=sale("T1-0002", {"sku": a.sku, "qty": 2})
     )
     assert created
     assert not created_again
     assert again == first
+    assert await level_of(session, shop.store, a.id) == (3, 0)
+
+
+async def test_a_sale_id_resent_with_other_lines_is_refused_and_changes_nothing(
+    session: AsyncSession,
+) -> None:
+    shop = await make_shop(session, sizes=("S",))
+    (a,) = shop.variants
+    await stock(session, store=shop.store, variant_id=a.id, qty=5)
+    await pos.record_pos_sale(
+        session, store=shop.store, data=sale("T1-0004", {"sku": a.sku, "qty": 2})
+    )
+    with pytest.raises(SaleIdConflict) as caught:
+        await pos.record_pos_sale(
+            session, store=shop.store, data=sale("T1-0004", {"sku": a.sku, "qty": 3})
+        )
+    assert caught.value.code == "sale_id_conflict"
+    assert caught.value.status == 409
     assert await level_of(session, shop.store, a.id) == (3, 0)
 
 

@@ -44,3 +44,11 @@ class ImportTooLarge(DomainError):
     code = "import_too_large"
     status = 413
     title = "The stock file is too large"
+
+
+class SaleIdConflict(Conflict):
+    """A till resent a sale id with other lines: the first version stands, the change is not
+    applied silently."""
+
+    code = "sale_id_conflict"
+    title = "This sale id was recorded with other lines"

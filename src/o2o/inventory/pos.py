@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.catalog.models import Variant
 from o2o.inventory import service as inventory_service
-from o2o.inventory.exceptions import UnknownSaleItems
+from o2o.inventory.exceptions import SaleIdConflict, UnknownSaleItems
 from o2o.inventory.models import MovementKind, PosSale
 from o2o.inventory.schemas import PosLineResult, PosSaleCreate, PosSaleLine, PosSaleRead
 from o2o.merchants.models import Store
@@ -101,8 +101,9 @@ def _read(sale: PosSale) -> PosSaleRead:
 async def record_pos_sale(
     session: AsyncSession, *, store: Store, data: PosSaleCreate, actor_user_id: int | None = None
 ) -> tuple[PosSaleRead, bool]:
-    """Apply an offline sale; ``(result, created)``. A sale id seen before changes nothing
-    and returns the first result (``created`` is False)."""
+    """Apply an offline sale; ``(result, created)``. A sale id seen before with the same lines
+    changes nothing and returns the first result (``created`` is False); with other lines it
+    is refused (``SaleIdConflict``)."""
     variants = await _resolve(session, merchant_id=store.merchant_id, lines=data.lines)
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -120,6 +121,14 @@ async def record_pos_sale(
             .execution_options(populate_existing=True)
         )
         assert existing is not None  # noqa: S101  # the conflicting row is committed
+        sent = [(v.id, line.qty) for line, v in zip(data.lines, variants, strict=True)]
+        recorded = [(int(r["variant_id"]), int(r["requested"])) for r in existing.lines]
+        if sent != recorded:
+            raise SaleIdConflict(
+                f"Sale '{data.sale_id}' was already recorded with other lines, and those stand. "
+                "Send a correction as a sale or a return of its own, with a new sale id.",
+                field="sale_id",
+            )
         return _read(existing), False
 
     levels = await inventory_service.lock_levels(
