@@ -78,9 +78,9 @@ class Statement:
 def compile_sql(text: str) -> Statement:
     """``$name:type`` placeholders to ``(SELECT $n::type)``.
 
-    The subselect hides the value from the planner (see ``o2o.geo.sql._opaque``): every value
-    then gets the same plan, so the prepared statement's generic plan is chosen once and
-    reused instead of being planned again on every execution, which costs more than the query.
+    The subselect hides the value from the planner when it plans a prepared statement: every
+    value then gets the same estimate, so the generic plan is chosen once and reused instead
+    of being planned again on every execution, which costs more than the query.
     """
     names: list[str] = []
 

@@ -1,4 +1,5 @@
-"""SQL for searches over tables that carry grid cells (``o2o.geo.grid``), on both databases.
+"""SQL for the client-side searches over tables that carry grid cells (``o2o.geo.grid``), as
+SQLite runs them (PostgreSQL runs its whole search server-side: ``o2o.geo.pg``).
 
 A search step asks for the rows whose cell lies in a list of ranges. The statements here are
 built once per shape (the callers cache them) and bound with plain integers, so they can run
@@ -13,15 +14,12 @@ from functools import lru_cache
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
-    ARRAY,
     Integer,
     Select,
     bindparam,
-    func,
     literal_column,
     or_,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.engine import Dialect
@@ -73,18 +71,6 @@ async def driver_fetch(conn: AsyncConnection, stmt: Any, values: dict[str, Any])
     return await raw.execute_fetchall(compiled.sql, args)  # type: ignore[union-attr]
 
 
-def _opaque(name: str, type_: Any) -> Any:
-    """``(SELECT $n)``: a parameter PostgreSQL's planner cannot see when it plans.
-
-    A prepared statement is planned with its parameters' values for its first executions; when
-    those "custom" plans look cheaper than the generic one (a rare variant, few ranges), it
-    keeps re-planning every execution, which costs more than these queries (about 0.8 ms
-    against 0.1 ms). Hidden behind a subquery, every value gives the same estimate, so the
-    generic plan is chosen once and reused.
-    """
-    return select(bindparam(name, type_=type_)).scalar_subquery()
-
-
 def _plain(name: str, type_: Any) -> Any:
     return bindparam(name, type_=type_)
 
@@ -95,23 +81,9 @@ def in_cell_ranges(dialect: str, count: int, build: Build, *, prefix: str = "cel
     ``cell_in`` turns the cell column into the range condition and ``param(name, type)`` makes
     a placeholder for its other values.
 
-    On PostgreSQL the ranges are one pair of arrays, unnested into rows, each joined LATERAL to
-    one index range scan: one prepared statement for any number of ranges, and index-only
-    scans (an OR of ranges would be a bitmap scan, which reads every row's table page). The
-    ``OFFSET 0`` keeps the planner from flattening the subquery into a join it may hash. SQLite
-    answers ``cell BETWEEN … OR …`` with one covering-index seek per range.
+    SQLite answers ``cell BETWEEN … OR …`` with one covering-index seek per range. (PostgreSQL
+    runs its whole search server-side instead: ``o2o.geo.pg``.)
     """
-    if dialect == "postgresql":
-        ranges = (
-            func.unnest(
-                _opaque(f"{prefix}_lo", ARRAY(Integer)), _opaque(f"{prefix}_hi", ARRAY(Integer))
-            )
-            .table_valued("lo", "hi")
-            .render_derived(name=f"{prefix}_r")
-        )
-        inner = build(lambda column: column.between(ranges.c.lo, ranges.c.hi), _opaque)
-        scan = inner.offset(literal_column("0")).lateral(f"{prefix}_l")
-        return select(*scan.c).select_from(ranges).join(scan, true())
     return build(
         lambda column: or_(
             *(
@@ -127,8 +99,6 @@ def cell_range_values(
     dialect: str, ranges: list[tuple[int, int]], *, prefix: str = "cell"
 ) -> dict[str, Any]:
     """The bound values of ``in_cell_ranges`` for these ranges."""
-    if dialect == "postgresql":
-        return {f"{prefix}_lo": [lo for lo, _ in ranges], f"{prefix}_hi": [hi for _, hi in ranges]}
     values: dict[str, Any] = {}
     for i, (lo, hi) in enumerate(ranges):
         values[f"{prefix}_lo_{i}"] = lo
@@ -136,41 +106,24 @@ def cell_range_values(
     return values
 
 
-def probe_cell_ranges(
-    dialect: str, near: int, everywhere: int, build: Build, index_only: Build | None = None
-) -> Any:
+def probe_cell_ranges(dialect: str, near: int, everywhere: int, build: Build) -> Any:
     """Two searches in one statement: the rows in the ``near`` ranges (column ``part`` 0), and
-    all the rows of the ``everywhere`` ranges (``part`` 1) if they are fewer than ``:cap``.
-    A last row (``part`` 2) holds how many the wide area has, counted up to the cap (on
-    PostgreSQL; on SQLite the wide part is simply cut at the cap). Bind
-    with ``probe_values``; read with ``split_probe``.
+    the rows of the ``everywhere`` ranges (``part`` 1), cut at ``:cap``. Bind with
+    ``probe_values``; read with ``split_probe``.
 
-    A sparse area (or a rare variant) is thereby answered in one round trip. In a dense area,
-    where the near rows are the useful ones, the wide rows are only counted, up to the cap,
-    with ``index_only``: ``build`` without the conditions the index cannot answer (a superset
-    of its rows), so counting reads nothing but the index and nothing is sent.
+    A sparse area (or a rare variant) is thereby answered in one statement; in a dense one the
+    wide part stops at the cap and the search widens step by step from the near rows. In-process
+    SQLite sends nothing over a wire, so up to ``cap`` wide rows cost less than a second pass
+    over the index to count them first.
     """
-    param = _opaque if dialect == "postgresql" else _plain
-    cap = param("cap", Integer())
-    near_rows = in_cell_ranges(dialect, near, build, prefix="near").subquery("near_rows")
-    if dialect != "postgresql":
-        # In-process SQLite sends nothing over a wire: up to ``cap`` wide rows cost less than a
-        # second pass over the index to count them first.
-        wide = in_cell_ranges(dialect, everywhere, build, prefix="wide").limit(cap)
-        return union_all(
-            select(literal_column("0").label("part"), *near_rows.c),
-            select(literal_column("1").label("part"), *wide.subquery("wide_rows").c),
-        )
-    scan = in_cell_ranges(dialect, everywhere, index_only or build, prefix="scan")
-    held = select(func.count().label("n")).select_from(scan.limit(cap).subquery()).cte("held")
-    wide_rows = in_cell_ranges(dialect, everywhere, build, prefix="wide").subquery("wide_rows")
-    pad: list[Any] = [literal_column("NULL")] * (len(near_rows.c) - 1)
+    del dialect  # the cell-range statements are SQLite's; PostgreSQL searches server-side
+    near_rows = in_cell_ranges("sqlite", near, build, prefix="near").subquery("near_rows")
+    wide = in_cell_ranges("sqlite", everywhere, build, prefix="wide").limit(
+        bindparam("cap", type_=Integer())
+    )
     return union_all(
         select(literal_column("0").label("part"), *near_rows.c),
-        select(literal_column("1").label("part"), *wide_rows.c).where(
-            select(held.c.n).scalar_subquery() < cap
-        ),
-        select(literal_column("2").label("part"), held.c.n, *pad),
+        select(literal_column("1").label("part"), *wide.subquery("wide_rows").c),
     )
 
 
@@ -179,7 +132,6 @@ def probe_values(
 ) -> dict[str, Any]:
     return {
         **cell_range_values(dialect, near, prefix="near"),
-        **cell_range_values(dialect, everywhere, prefix="scan"),
         **cell_range_values(dialect, everywhere, prefix="wide"),
         "cap": cap,
     }
@@ -200,8 +152,8 @@ def split_probe(rows: Any) -> tuple[list[Any], list[Any], int]:
 
 
 def statement_key(dialect: str, ranges: knn.Ranges) -> tuple[str, int]:
-    """Cache key of a cell-range statement: PostgreSQL binds any number of ranges as arrays."""
-    return dialect, 0 if dialect == "postgresql" else len(ranges)
+    """Cache key of a cell-range statement: one compiled form per number of ranges."""
+    return dialect, len(ranges)
 
 
 def driver_probe(

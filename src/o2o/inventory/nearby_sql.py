@@ -36,7 +36,7 @@ def available_in(dialect: str, count: int) -> AnySelect:
 
 @lru_cache(maxsize=256)
 def available_probe(dialect: str, near: int, wide: int) -> Any:
-    return probe_cell_ranges(dialect, near, wide, available, stocked)
+    return probe_cell_ranges(dialect, near, wide, available)
 
 
 @lru_cache(maxsize=1)
