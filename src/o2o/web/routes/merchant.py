@@ -60,19 +60,29 @@ async def store_for(
     return store
 
 
-@router.get("")
-async def console(request: Request, session: SessionDep, viewer: UserDep) -> Response:
-    groups = await stores_of(session, viewer)
+def store_index(
+    request: Request,
+    viewer: Principal,
+    groups: list[tuple[Merchant, list[Store]]],
+    *,
+    section: str,
+) -> Response:
+    """The caller's stores grouped by merchant (403 for someone who works for none)."""
     return render(
         request,
         "merchant/index.html",
         {
-            "section": "stores",
+            "section": section,
             "groups": groups,
             "roles": {g.merchant_id: g.role.value for g in viewer.grants},
         },
         status=200 if groups or viewer.is_platform_admin else 403,
     )
+
+
+@router.get("")
+async def console(request: Request, session: SessionDep, viewer: UserDep) -> Response:
+    return store_index(request, viewer, await stores_of(session, viewer), section="stores")
 
 
 def _form_of(store: Store) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from o2o.web import deps
 from o2o.web.deps import UserDep
 from o2o.web.errors import error_page
 from o2o.web.render import redirect, render
-from o2o.web.routes.merchant import store_for, stores_of
+from o2o.web.routes.merchant import store_for, store_index, stores_of
 
 router = APIRouter(
     prefix="/merchant", include_in_schema=False, dependencies=[Depends(deps.check_csrf)]
@@ -39,16 +39,7 @@ async def pick_store(
     stores = [s for _m, ss in groups for s in ss]
     if len(stores) == 1:
         return redirect(request, f"/merchant/stores/{stores[0].id}/stock")
-    return render(
-        request,
-        "merchant/index.html",
-        {
-            "section": "stock",
-            "groups": groups,
-            "roles": {g.merchant_id: g.role.value for g in viewer.grants},
-        },
-        status=200 if groups or viewer.is_platform_admin else 403,
-    )
+    return store_index(request, viewer, groups, section="stock")
 
 
 @router.get("/stores/{store_id}/stock")
