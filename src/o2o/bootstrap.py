@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 
 from o2o import __version__
@@ -17,15 +21,23 @@ from o2o.api.routes import (
     live,
     media,
     merchants,
+    orders,
+    payments,
     regions,
     stock,
+    store_orders,
     stores,
 )
 from o2o.core.broker import Broker, create_broker
 from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.core.storage import LocalStorage
+from o2o.orders.policy import OrderPolicy
+from o2o.payments.demo_wallet import DemoWallet
+from o2o.payments.service import Providers
 from o2o.web import setup as web_setup
+from o2o.worker import handlers as worker_handlers
+from o2o.worker.relay import Relay
 
 API_PREFIX = "/api/v1"
 
@@ -44,7 +56,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(relay.run(stop)) if settings.worker_in_process else None
         yield
+        stop.set()
+        if task is not None:
+            with contextlib.suppress(Exception):
+                await task
         await realtime.close()
         if owns_database:
             await db.dispose()
@@ -62,11 +80,61 @@ def create_app(
     app.state.database = db
     app.state.broker = realtime
     app.state.storage = LocalStorage(settings.media_dir)
+    app.state.order_policy = order_policy(settings)
+    app.state.payment_providers = payment_providers(settings)
+    relay = create_relay(settings, db=db, broker=realtime, app=app)
+    app.state.relay = relay
     api_errors.install(app)
     app.include_router(health.router)
 
     app.include_router(media.router)
-    for module in (auth, regions, stores, merchants, catalog, admin, live, stock):
+    for module in (
+        auth,
+        regions,
+        stores,
+        merchants,
+        catalog,
+        admin,
+        live,
+        stock,
+        orders,
+        payments,
+        store_orders,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     web_setup.install(app)
     return app
+
+
+def order_policy(settings: Settings) -> OrderPolicy:
+    return OrderPolicy(
+        reservation_ttl=timedelta(minutes=settings.reservation_ttl_minutes),
+        pickup_grace=timedelta(minutes=settings.pickup_grace_minutes),
+    )
+
+
+def payment_providers(settings: Settings) -> Providers:
+    return Providers(DemoWallet(secret=settings.secret_key, base_url=settings.base_url))
+
+
+def create_relay(
+    settings: Settings, *, db: Database, broker: Broker, app: FastAPI | None = None
+) -> Relay:
+    """The outbox relay and timers. With ``app``, providers' notifications (the demo wallet's)
+    are delivered to that app in process; without, over HTTP to ``settings.base_url``."""
+
+    async def deliver(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        transport = httpx.ASGITransport(app=app) if app is not None else None
+        base = "http://o2o.internal" if app is not None else settings.base_url
+        async with httpx.AsyncClient(transport=transport, base_url=base, timeout=10) as client:
+            response = await client.post(path, content=body, headers=headers)
+        return response.status_code, response.text
+
+    wiring = worker_handlers.Wiring(
+        db=db,
+        broker=broker,
+        providers=app.state.payment_providers if app is not None else payment_providers(settings),
+        policy=order_policy(settings),
+        deliver=deliver,
+    )
+    return Relay(db, worker_handlers.handlers(wiring), worker_handlers.timers(wiring))

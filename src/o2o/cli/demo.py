@@ -76,7 +76,9 @@ def demo(
     seed: int = typer.Option(2026, help="Random seed of the demo data."),
 ) -> None:
     """Run the demo: embedded SQLite under DATA_DIR, seeded if empty, then serve it."""
-    settings = sqlite_settings(data_dir, demo_mode=True, base_url=f"http://{host}:{port}")
+    settings = sqlite_settings(
+        data_dir, demo_mode=True, base_url=f"http://{host}:{port}", worker_in_process=True
+    )
     migrate_with_status(settings)
     if asyncio.run(_seed(settings, seed=seed)):
         console.print("[green]✓[/] demo data seeded")

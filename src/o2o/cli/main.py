@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from o2o.cli import bench, check, demo, run
+from o2o.cli import bench, check, demo, run, worker
 from o2o.cli.common import console
 from o2o.core.errors import DomainError
 
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.command("demo")(demo.demo)
 app.command("serve")(run.serve)
 app.command("migrate")(run.migrate)
+app.command("worker")(worker.worker)
 app.add_typer(demo.seed_app, name="seed")
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(check.check_app, name="check")

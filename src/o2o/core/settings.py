@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_attribution: str = "&copy; OpenStreetMap contributors"
 
+    # Orders: how long checkout holds stock until payment, and the grace after a pickup window.
+    reservation_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    pickup_grace_minutes: int = Field(default=24 * 60, ge=0, le=30 * 24 * 60)
+    # Run the outbox relay and timers inside the web process (the demo); else `o2o worker`.
+    worker_in_process: bool = False
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

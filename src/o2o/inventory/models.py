@@ -103,3 +103,37 @@ class PosSale(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReservationStatus(enum.StrEnum):
+    HELD = "held"
+    CONVERTED = "converted"  # became a sale: on hand went down by the same quantity
+    RELEASED = "released"  # given back (order cancelled, hold expired)
+
+
+class Reservation(Base):
+    """Units promised to a holder (``reference``, e.g. ``order:12``) until ``expires_at``.
+
+    While ``held`` its quantity is counted in ``StockLevel.reserved``; leaving ``held`` is a
+    conditional update on the status, so a reservation is released or converted exactly once.
+    """
+
+    __tablename__ = "stock_reservations"
+    __table_args__ = (
+        CheckConstraint("qty > 0", name="qty_positive"),
+        Index("ix_stock_reservations_reference", "reference"),
+        Index("ix_stock_reservations_due", "status", "expires_at"),
+        Index("ix_stock_reservations_level", "store_id", "variant_id", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"))
+    qty: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(120))
+    status: Mapped[ReservationStatus] = mapped_column(
+        str_enum(ReservationStatus), default=ReservationStatus.HELD
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -330,3 +330,36 @@ async def ledger_discrepancies(session: AsyncSession) -> list[LedgerDiscrepancy]
     )
     found.extend(LedgerDiscrepancy(s, v, None, int(t), None) for s, v, t in orphans)
     return found
+
+
+async def available_at(
+    session: AsyncSession, *, variant_ids: list[int], store_ids: list[int]
+) -> dict[int, dict[int, int]]:
+    """``{store: {variant: available}}`` for these stores and variants (positive only)."""
+    if not variant_ids or not store_ids:
+        return {}
+    rows = await session.execute(
+        select(StockLevel.store_id, StockLevel.variant_id, StockLevel.available).where(
+            StockLevel.variant_id.in_(set(variant_ids)),
+            StockLevel.store_id.in_(set(store_ids)),
+            StockLevel.available > 0,
+        )
+    )
+    out: dict[int, dict[int, int]] = {}
+    for store_id, variant_id, available in rows:
+        out.setdefault(store_id, {})[variant_id] = available
+    return out
+
+
+async def stocked_variants(
+    session: AsyncSession, *, store_id: int, variant_ids: list[int]
+) -> set[int]:
+    """Which of these variants the store keeps a stock row for (sells at all)."""
+    if not variant_ids:
+        return set()
+    rows = await session.scalars(
+        select(StockLevel.variant_id).where(
+            StockLevel.store_id == store_id, StockLevel.variant_id.in_(set(variant_ids))
+        )
+    )
+    return set(rows)

@@ -7,7 +7,7 @@ replace one local date's intervals (``[]`` means closed all day).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -83,3 +83,32 @@ def is_open_at(
 def hhmm(minutes: int) -> str:
     minutes %= DAY
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def open_intervals(
+    start: datetime,
+    *,
+    days: int,
+    timezone: str,
+    week: list[list[list[int]]],
+    exceptions: dict[str, Any],
+) -> list[tuple[datetime, datetime]]:
+    """The store's open periods from the local day before ``start`` for ``days`` days, as
+    aware UTC instants, merged where one runs into the next (e.g. past midnight)."""
+    zone = ZoneInfo(timezone)
+    first = start.astimezone(zone).date() - timedelta(days=1)
+    spans: list[tuple[datetime, datetime]] = []
+    for offset in range(days + 1):
+        day = first + timedelta(days=offset)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
+        for open_min, close_min in _intervals_for(day, week, exceptions):
+            opens = (midnight + timedelta(minutes=open_min)).astimezone(UTC)
+            closes = (midnight + timedelta(minutes=close_min)).astimezone(UTC)
+            spans.append((opens, closes))
+    merged: list[tuple[datetime, datetime]] = []
+    for opens, closes in sorted(spans):
+        if merged and opens <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+        else:
+            merged.append((opens, closes))
+    return [(a, b) for a, b in merged if b > start]

@@ -91,6 +91,12 @@ class Store(Base):
     offers_booking: Mapped[bool] = mapped_column(Boolean, default=False)
     offers_scan_go: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_radius_m: Mapped[int] = mapped_column(Integer, default=3000)
+    # How the store takes orders (see ``merchants.schemas.OrderSettings``).
+    prep_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    reserve_hold_minutes: Mapped[int] = mapped_column(Integer, default=240, server_default="240")
+    delivery_fee: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
+    delivery_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    shipping_fee: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
     rating_sum: Mapped[int] = mapped_column(Integer, default=0)
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
     photo_key: Mapped[str | None] = mapped_column(String(200))

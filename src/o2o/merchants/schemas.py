@@ -16,6 +16,18 @@ class Fulfilment(BaseModel):
     scan_go: bool = False
 
 
+class OrderSettings(BaseModel):
+    """How a store takes orders; amounts in minor units of the region's currency."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    prep_minutes: int = Field(default=30, ge=0, le=24 * 60, description="Pickup ready after")
+    reserve_hold_minutes: int = Field(default=240, ge=15, le=7 * 24 * 60)
+    delivery_fee: int = Field(default=600, ge=0, le=1_000_000)
+    delivery_minutes: int = Field(default=30, ge=5, le=24 * 60, description="Delivery promise")
+    shipping_fee: int = Field(default=1000, ge=0, le=1_000_000)
+
+
 class StoreRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -62,6 +74,7 @@ class StoreCreate(BaseModel):
     hours_exceptions: dict[str, Any] = Field(default_factory=dict)
     fulfilment: Fulfilment = Field(default_factory=Fulfilment)
     delivery_radius_m: int = Field(default=3000, ge=0, le=50_000)
+    orders: OrderSettings = Field(default_factory=OrderSettings)
 
 
 class StoreUpdate(BaseModel):
@@ -77,6 +90,7 @@ class StoreUpdate(BaseModel):
     hours_exceptions: dict[str, Any] | None = None
     fulfilment: Fulfilment | None = None
     delivery_radius_m: int | None = Field(default=None, ge=0, le=50_000)
+    orders: OrderSettings | None = None
     is_active: bool | None = None
 
 

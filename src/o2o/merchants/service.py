@@ -134,6 +134,7 @@ async def create_store(session: AsyncSession, *, merchant_id: int, data: StoreCr
         offers_booking=f.booking,
         offers_scan_go=f.scan_go,
         delivery_radius_m=data.delivery_radius_m,
+        **data.orders.model_dump(),
     )
     store.search_text = _store_search_text(store, merchant)
     session.add(store)
@@ -167,6 +168,9 @@ async def update_store(session: AsyncSession, *, store_id: int, data: StoreUpdat
         store.offers_pickup, store.offers_reserve = f.pickup, f.reserve
         store.offers_delivery, store.offers_shipping = f.delivery, f.shipping
         store.offers_booking, store.offers_scan_go = f.booking, f.scan_go
+    if data.orders is not None:
+        for name, value in data.orders.model_dump().items():
+            setattr(store, name, value)
     if data.lat is not None or data.lng is not None:
         region = await regions_service.get_region(session, region_id=store.region_id)
         lat = data.lat if data.lat is not None else store.lat
@@ -205,3 +209,18 @@ async def set_merchant_status(
     merchant.status = status
     await session.flush()
     return merchant
+
+
+async def shipping_stores(session: AsyncSession, *, merchant_id: int) -> list[Store]:
+    """The merchant's active stores and warehouses that ship."""
+    return list(
+        await session.scalars(
+            select(Store)
+            .where(
+                Store.merchant_id == merchant_id,
+                Store.is_active.is_(True),
+                Store.offers_shipping.is_(True),
+            )
+            .order_by(Store.id)
+        )
+    )

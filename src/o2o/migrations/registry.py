@@ -10,8 +10,14 @@ def load_all_models() -> type[Base]:
     import o2o.accounts.models
     import o2o.catalog.models
     import o2o.core.idempotency_models
+    import o2o.core.outbox_models
     import o2o.inventory.models
     import o2o.merchants.models
+    import o2o.notifications.models
+    import o2o.orders.models
+    import o2o.payments.demo_wallet
+    import o2o.payments.models
+    import o2o.redemption.models
     import o2o.regions.models  # noqa: F401
 
     return Base

@@ -1,0 +1,1 @@
+"""In-app notifications for users (and, later, push and SMS)."""

@@ -1,0 +1,1 @@
+"""Orders: checkout, reservations, the order state machine, fulfilment."""

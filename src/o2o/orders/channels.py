@@ -1,0 +1,11 @@
+"""Live channels (broker) on which order news is published."""
+
+from __future__ import annotations
+
+
+def order_channel(order_id: int) -> str:
+    return f"orders:order:{order_id}"
+
+
+def store_channel(store_id: int) -> str:
+    return f"orders:store:{store_id}"

@@ -1,0 +1,339 @@
+"""Checkout: turn a cart into orders (one per store), reserve their stock, price them.
+
+Everything a checkout does happens in the caller's one transaction: if any line of any order
+cannot be reserved, nothing is created and nothing stays reserved.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from o2o.catalog.models import Product, Variant
+from o2o.core.clock import utcnow
+from o2o.core.outbox import emit
+from o2o.geo.distance import haversine_m
+from o2o.inventory import queries as inventory_queries
+from o2o.inventory import reservations
+from o2o.inventory.exceptions import InvalidQuantity, UnknownVariant
+from o2o.inventory.schemas import MAX_QTY
+from o2o.merchants import service as merchants_service
+from o2o.merchants.exceptions import StoreNotFound
+from o2o.merchants.models import Merchant, MerchantStatus, Store
+from o2o.orders import routing, windows
+from o2o.orders.exceptions import (
+    AddressRequired,
+    EmptyOrder,
+    FulfilmentNotOffered,
+    NoShippingSource,
+    OutsideDeliveryRadius,
+    StoreUnavailable,
+    VariantNotSoldHere,
+)
+from o2o.orders.models import Fulfilment, Order, OrderEvent, OrderLine, OrderStatus
+from o2o.orders.policy import OrderPolicy
+from o2o.orders.pricing import Discounts, Draft, NoDiscounts, PricedLine, totals
+from o2o.orders.schemas import AddressIn, OrderCreate
+from o2o.redemption import service as redemption_service
+from o2o.redemption.models import CodeKind
+from o2o.regions import service as regions_service
+
+ORDER_PLACED = "order.placed"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One store's share of a requested order."""
+
+    store: Store
+    lines: dict[int, int]  # variant -> qty
+
+
+def _merge_lines(data: OrderCreate) -> dict[int, int]:
+    if not data.lines:
+        raise EmptyOrder("Add at least one line to the order.", field="lines")
+    merged: dict[int, int] = defaultdict(int)
+    for i, line in enumerate(data.lines):
+        if not 1 <= line.qty <= MAX_QTY:
+            raise InvalidQuantity(
+                f"Line {i + 1}: qty must be between 1 and {MAX_QTY}.", field=f"lines.{i}.qty"
+            )
+        merged[line.variant_id] += line.qty
+    if any(q > MAX_QTY for q in merged.values()):
+        raise InvalidQuantity(f"At most {MAX_QTY} of one item per order.", field="lines")
+    return dict(merged)
+
+
+async def _variants(session: AsyncSession, ids: list[int]) -> dict[int, tuple[Variant, Product]]:
+    rows = await session.execute(
+        select(Variant, Product)
+        .join(Product, Product.id == Variant.product_id)
+        .where(Variant.id.in_(ids))
+    )
+    found = {variant.id: (variant, product) for variant, product in rows}
+    if missing := sorted(set(ids) - set(found)):
+        raise UnknownVariant(f"There is no item (variant) {missing[0]}.", field="lines")
+    return found
+
+
+async def _open_store(session: AsyncSession, store_id: int) -> tuple[Store, Merchant]:
+    try:
+        store = await merchants_service.get_store(session, store_id=store_id)
+    except StoreNotFound as exc:
+        exc.field = "store_id"
+        raise
+    merchant = await merchants_service.get_merchant(session, merchant_id=store.merchant_id)
+    if not store.is_active or merchant.status != MerchantStatus.APPROVED:
+        raise StoreUnavailable("This store is not taking orders now.", field="store_id")
+    return store, merchant
+
+
+def _offers(store: Store, fulfilment: Fulfilment) -> bool:
+    return {
+        Fulfilment.PICKUP: store.offers_pickup,
+        Fulfilment.RESERVE: store.offers_reserve,
+        Fulfilment.DELIVERY: store.offers_delivery,
+        Fulfilment.SHIPPING: store.offers_shipping,
+    }[fulfilment]
+
+
+def check_delivery(store: Store, address: AddressIn | None) -> int:
+    """The distance to a deliverable address, or the reason it is not."""
+    if address is None:
+        raise AddressRequired("Delivery needs an address with its position.", field="address")
+    distance = haversine_m(store.lat, store.lng, address.lat, address.lng)
+    if distance > store.delivery_radius_m:
+        raise OutsideDeliveryRadius(
+            f"The address is {distance / 1000:.1f} km away; this store delivers within "
+            f"{store.delivery_radius_m / 1000:.1f} km. Choose a nearer store or pickup.",
+            field="address",
+            distance_m=round(distance),
+            radius_m=store.delivery_radius_m,
+        )
+    return round(distance)
+
+
+async def _shipping_parts(
+    session: AsyncSession, data: OrderCreate, lines: dict[int, int], merchant_id: int
+) -> list[Part]:
+    if data.address is None:
+        raise AddressRequired("Shipping needs an address with its position.", field="address")
+    address = data.address
+    stores = await merchants_service.shipping_stores(session, merchant_id=merchant_id)
+    if data.store_id is not None:
+        stores = [s for s in stores if s.id == data.store_id] or stores
+    stock = await inventory_queries.available_at(
+        session, variant_ids=list(lines), store_ids=[s.id for s in stores]
+    )
+    by_id = {s.id: s for s in stores}
+    sources = [
+        routing.Source(
+            s.id, haversine_m(s.lat, s.lng, address.lat, address.lng), stock.get(s.id, {})
+        )
+        for s in stores
+    ]
+    plan = routing.route(lines, sources)
+    if plan is None:
+        raise NoShippingSource(
+            "No store or warehouse of this merchant has these items to ship.", field="lines"
+        )
+    return [Part(by_id[store_id], take) for store_id, take in plan]
+
+
+async def _parts(session: AsyncSession, data: OrderCreate) -> list[Part]:
+    lines = _merge_lines(data)
+    variants = await _variants(session, list(lines))
+    merchants = {variant.merchant_id for variant, _ in variants.values()}
+    if data.fulfilment == Fulfilment.SHIPPING and data.store_id is None:
+        if len(merchants) != 1:
+            raise VariantNotSoldHere("Ship one merchant's items per order.", field="lines")
+        return await _shipping_parts(session, data, lines, merchants.pop())
+    if data.store_id is None:
+        raise StoreUnavailable("Choose the store (store_id) for this order.", field="store_id")
+    store, _merchant = await _open_store(session, data.store_id)
+    if data.fulfilment == Fulfilment.SHIPPING:
+        return await _shipping_parts(session, data, lines, store.merchant_id)
+    foreign = [
+        v for v, (variant, _) in variants.items() if variant.merchant_id != store.merchant_id
+    ]
+    sold = await inventory_queries.stocked_variants(
+        session, store_id=store.id, variant_ids=list(lines)
+    )
+    unsold = sorted(set(foreign) | (set(lines) - sold))
+    if unsold:
+        raise VariantNotSoldHere(
+            f"This store does not sell item {unsold[0]}; choose another store.",
+            field="lines",
+            variant_id=unsold[0],
+        )
+    return [Part(store, lines)]
+
+
+async def place_orders(
+    session: AsyncSession,
+    *,
+    shopper_id: int,
+    requests: list[OrderCreate],
+    policy: OrderPolicy,
+    discounts: Discounts | None = None,
+    now: datetime | None = None,
+) -> list[Order]:
+    """Place a checkout: one order per store, all sharing a checkout reference (and paid
+    together). Stock is reserved for ``policy.reservation_ttl`` (reserve-to-try: the store's
+    hold time). Raises a domain error, having created nothing, if any part is not possible."""
+    now = now or utcnow()
+    discounts = discounts or NoDiscounts()
+    checkout_ref = secrets.token_hex(8)
+    orders: list[Order] = []
+    for data in requests:
+        parts = await _parts(session, data)
+        for part in parts:
+            orders.append(
+                await _place_part(
+                    session,
+                    data=data,
+                    part=part,
+                    shopper_id=shopper_id,
+                    policy=policy,
+                    discounts=discounts,
+                    checkout_ref=checkout_ref,
+                    now=now,
+                )
+            )
+    return orders
+
+
+async def _place_part(
+    session: AsyncSession,
+    *,
+    data: OrderCreate,
+    part: Part,
+    shopper_id: int,
+    policy: OrderPolicy,
+    discounts: Discounts,
+    checkout_ref: str,
+    now: datetime,
+) -> Order:
+    store = part.store
+    if not _offers(store, data.fulfilment):
+        raise FulfilmentNotOffered(
+            f"This store does not offer {data.fulfilment.value}.", field="fulfilment"
+        )
+    region = await regions_service.get_region(session, region_id=store.region_id)
+    variants = await _variants(session, list(part.lines))
+    priced = tuple(
+        PricedLine(variants[v][0], variants[v][1], q) for v, q in sorted(part.lines.items())
+    )
+    order = Order(
+        checkout_ref=checkout_ref,
+        region_id=store.region_id,
+        merchant_id=store.merchant_id,
+        store_id=store.id,
+        shopper_id=shopper_id,
+        fulfilment=data.fulfilment,
+        status=OrderStatus.PLACED,
+        currency=region.currency,
+        reason="",
+        refunded=0,
+        created_at=now,
+        updated_at=now,
+    )
+    fee = 0
+    hold = now + policy.reservation_ttl
+    if data.fulfilment == Fulfilment.PICKUP:
+        if data.pickup_window is None:
+            start, end = windows.earliest_window(store, timezone=region.timezone, now=now)
+        else:
+            start, end = windows.check_window(
+                store,
+                timezone=region.timezone,
+                now=now,
+                start=data.pickup_window.start,
+                end=data.pickup_window.end,
+            )
+        order.pickup_start, order.pickup_end = start, end
+    elif data.fulfilment == Fulfilment.RESERVE:
+        hold = now + timedelta(minutes=store.reserve_hold_minutes)
+    elif data.fulfilment == Fulfilment.DELIVERY:
+        order.distance_m = check_delivery(store, data.address)
+        fee = store.delivery_fee
+        order.promised_at = now + timedelta(minutes=store.delivery_minutes)
+    else:
+        fee = store.shipping_fee
+        order.promised_at = now + timedelta(days=policy.shipping_days)
+    if data.address is not None and data.fulfilment in (Fulfilment.DELIVERY, Fulfilment.SHIPPING):
+        order.address = data.address.model_dump()
+        order.address_lat, order.address_lng = data.address.lat, data.address.lng
+        if order.distance_m is None:
+            order.distance_m = round(
+                haversine_m(store.lat, store.lng, data.address.lat, data.address.lng)
+            )
+    draft = Draft(shopper_id, store.merchant_id, store.id, priced)
+    amounts = await totals(draft, fee=fee, discounts=discounts)
+    order.subtotal, order.discount, order.fee = amounts.subtotal, amounts.discount, amounts.fee
+    order.total = amounts.total
+    order.hold_until = hold
+    session.add(order)
+    await session.flush()
+    for line in priced:
+        session.add(
+            OrderLine(
+                order_id=order.id,
+                variant_id=line.variant.id,
+                product_id=line.product.id,
+                title=line.product.title,
+                title_zh=line.product.title_zh,
+                sku=line.variant.sku,
+                attributes=dict(line.variant.attributes or {}),
+                unit_price=line.unit_price,
+                qty=line.qty,
+                line_total=line.line_total,
+                returned_qty=0,
+            )
+        )
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_status=None,
+            status=OrderStatus.PLACED,
+            note=data.note[:300],
+            at=now,
+        )
+    )
+    await reservations.reserve(
+        session,
+        store=store,
+        lines=[(line.variant.id, line.qty) for line in priced],
+        reference=order.reference,
+        expires_at=hold,
+        now=now,
+    )
+    if data.fulfilment == Fulfilment.RESERVE:
+        await redemption_service.issue_code(
+            session,
+            kind=CodeKind.PICKUP,
+            merchant_id=store.merchant_id,
+            store_id=store.id,
+            subject=order.reference,
+        )
+    emit(session, ORDER_PLACED, _event_payload(order))
+    await session.flush()
+    return order
+
+
+def _event_payload(order: Order) -> dict[str, object]:
+    return {
+        "order_id": order.id,
+        "status": order.status.value,
+        "fulfilment": order.fulfilment.value,
+        "store_id": order.store_id,
+        "merchant_id": order.merchant_id,
+        "shopper_id": order.shopper_id,
+        "total": order.total,
+        "currency": order.currency,
+    }

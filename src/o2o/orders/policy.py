@@ -1,0 +1,16 @@
+"""Platform-wide order rules that operators tune (from settings, through ``create_app``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class OrderPolicy:
+    # From checkout until payment, the units stay reserved this long.
+    reservation_ttl: timedelta = timedelta(minutes=15)
+    # A pickup order not collected by the end of its window plus this is cancelled, refunded.
+    pickup_grace: timedelta = timedelta(hours=24)
+    # Shipping promise: days after payment.
+    shipping_days: int = 3

@@ -1,0 +1,108 @@
+"""Read models of orders: the full view for the shopper and for staff, lists and queues."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from o2o.merchants import service as merchants_service
+from o2o.orders import service as orders_service
+from o2o.orders import state
+from o2o.orders.models import Order, OrderStatus
+from o2o.orders.schemas import (
+    EventRead,
+    LineRead,
+    OrderRead,
+    PickupCodeRead,
+    PickupWindow,
+)
+from o2o.redemption import codes
+from o2o.redemption import service as redemption_service
+from o2o.redemption.models import CodeKind, CodeStatus
+
+
+async def order_view(session: AsyncSession, order: Order, *, for_staff: bool = False) -> OrderRead:
+    """Everything about one order. The pickup code is shown to its shopper only."""
+    store = await merchants_service.get_store(session, store_id=order.store_id)
+    siblings = await orders_service.checkout_of(session, checkout_ref=order.checkout_ref)
+    pickup: PickupCodeRead | None = None
+    if not for_staff:
+        code = await redemption_service.code_for(
+            session, subject=order.reference, kind=CodeKind.PICKUP
+        )
+        if code is not None and code.status != CodeStatus.VOID:
+            pickup = PickupCodeRead(
+                code=code.code,
+                display=codes.display(code.code),
+                status=code.status.value,
+                qr_url=f"/api/v1/orders/{order.id}/pickup-code.svg",
+            )
+    window = (
+        PickupWindow(start=order.pickup_start, end=order.pickup_end)
+        if order.pickup_start and order.pickup_end
+        else None
+    )
+    return OrderRead(
+        id=order.id,
+        checkout_ref=order.checkout_ref,
+        checkout_order_ids=[o.id for o in siblings],
+        status=order.status,
+        fulfilment=order.fulfilment,
+        region_id=order.region_id,
+        merchant_id=order.merchant_id,
+        store_id=order.store_id,
+        store_name=store.name,
+        store_name_zh=store.name_zh,
+        currency=order.currency,
+        subtotal=order.subtotal,
+        discount=order.discount,
+        fee=order.fee,
+        total=order.total,
+        refunded=order.refunded,
+        payment_id=order.payment_id,
+        hold_until=order.hold_until,
+        pickup_window=window,
+        address=order.address,
+        distance_m=order.distance_m,
+        promised_at=order.promised_at,
+        reason=order.reason,
+        created_at=order.created_at,
+        paid_at=order.paid_at,
+        ready_at=order.ready_at,
+        lines=[
+            LineRead.model_validate(line)
+            for line in await orders_service.lines_of(session, order_id=order.id)
+        ],
+        events=[
+            EventRead.model_validate(e)
+            for e in await orders_service.events_of(session, order_id=order.id)
+        ],
+        pickup_code=pickup,
+        next_actions=state.staff_next(order.fulfilment, order.status) if for_staff else [],
+    )
+
+
+async def shopper_orders(
+    session: AsyncSession, *, shopper_id: int, before_id: int | None, limit: int
+) -> list[Order]:
+    """The shopper's orders, newest first; ``limit + 1`` to tell if there are more."""
+    query = select(Order).where(Order.shopper_id == shopper_id)
+    if before_id is not None:
+        query = query.where(Order.id < before_id)
+    return list(await session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
+
+
+async def store_orders(
+    session: AsyncSession,
+    *,
+    store_id: int,
+    statuses: list[OrderStatus] | None,
+    before_id: int | None,
+    limit: int,
+) -> list[Order]:
+    """A store's orders, newest first (by default its live queue); ``limit + 1`` fetched."""
+    wanted = statuses or sorted(state.QUEUE, key=list(OrderStatus).index)
+    query = select(Order).where(Order.store_id == store_id, Order.status.in_(wanted))
+    if before_id is not None:
+        query = query.where(Order.id < before_id)
+    return list(await session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))

@@ -1,0 +1,515 @@
+"""The order use cases after checkout: pay, move through the store's work, collect, cancel,
+expire. Every status change is a conditional update on the current status, so two actors
+racing (a payment and the expiry sweeper, two clerks) cannot both win."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from o2o.core.clock import utcnow
+from o2o.core.outbox import emit
+from o2o.inventory import reservations
+from o2o.inventory import service as inventory_service
+from o2o.inventory.exceptions import InsufficientStock
+from o2o.inventory.models import MovementKind
+from o2o.merchants import service as merchants_service
+from o2o.orders import state
+from o2o.orders.exceptions import (
+    InvalidTransition,
+    NotPayable,
+    OrderChanged,
+    OrderNotFound,
+)
+from o2o.orders.models import Fulfilment, Order, OrderEvent, OrderLine, OrderStatus
+from o2o.orders.placement import _event_payload
+from o2o.orders.policy import OrderPolicy
+from o2o.payments import service as payments_service
+from o2o.payments.models import Payment, PaymentStatus
+from o2o.payments.service import Providers
+from o2o.redemption import service as redemption_service
+from o2o.redemption.models import CodeKind
+
+STATUS_CHANGED = "order.status_changed"
+DELIVERY_REQUESTED = "delivery.requested"
+S = OrderStatus
+
+
+async def get_order(session: AsyncSession, *, order_id: int) -> Order:
+    order = await session.get(Order, order_id, populate_existing=True)
+    if order is None:
+        raise OrderNotFound(f"There is no order {order_id}.")
+    return order
+
+
+async def order_of_shopper(session: AsyncSession, *, order_id: int, shopper_id: int) -> Order:
+    """The shopper's own order; someone else's is "not found" (ids are not secrets)."""
+    order = await get_order(session, order_id=order_id)
+    if order.shopper_id != shopper_id:
+        raise OrderNotFound(f"There is no order {order_id}.")
+    return order
+
+
+async def order_at_store(session: AsyncSession, *, order_id: int, store_id: int) -> Order:
+    order = await get_order(session, order_id=order_id)
+    if order.store_id != store_id:
+        raise OrderNotFound(f"Store {store_id} has no order {order_id}.")
+    return order
+
+
+async def lines_of(session: AsyncSession, *, order_id: int) -> list[OrderLine]:
+    return list(
+        await session.scalars(
+            select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)
+        )
+    )
+
+
+async def events_of(session: AsyncSession, *, order_id: int) -> list[OrderEvent]:
+    return list(
+        await session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+        )
+    )
+
+
+async def checkout_of(session: AsyncSession, *, checkout_ref: str) -> list[Order]:
+    return list(
+        await session.scalars(
+            select(Order).where(Order.checkout_ref == checkout_ref).order_by(Order.id)
+        )
+    )
+
+
+async def _move(
+    session: AsyncSession,
+    order: Order,
+    to: OrderStatus,
+    *,
+    actor_user_id: int | None,
+    note: str = "",
+    now: datetime,
+    **values: object,
+) -> None:
+    """Change the status if it is still what we read; record and announce the step."""
+    current = order.status
+    if to in state.FINAL:
+        values.setdefault("closed_at", now)
+    moved = (
+        await session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == current)
+            .values(status=to, updated_at=now, **values)
+            .returning(Order.id)
+        )
+    ).one_or_none()
+    if moved is None:
+        raise OrderChanged(f"Order {order.id} changed meanwhile; reload it and try again.")
+    await session.refresh(order)
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_status=current,
+            status=to,
+            actor_user_id=actor_user_id,
+            note=note[:300],
+            at=now,
+        )
+    )
+    emit(session, STATUS_CHANGED, {**_event_payload(order), "from": current.value, "note": note})
+
+
+# -- payment --------------------------------------------------------------------------------
+async def start_payment(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    shopper_id: int,
+    provider_name: str,
+    providers: Providers,
+    now: datetime | None = None,
+) -> Payment:
+    """A payment for every unpaid order of the order's checkout (they are paid together).
+    Asking again while one is pending returns it, so a shopper who reloads sees the same QR."""
+    now = now or utcnow()
+    provider = providers.get(provider_name)
+    order = await order_of_shopper(session, order_id=order_id, shopper_id=shopper_id)
+    if order.fulfilment == Fulfilment.RESERVE:
+        raise NotPayable("A reservation to try is paid at the store, not online.")
+    if order.status != S.PLACED:
+        raise NotPayable(f"The order is {order.status.value}; only a placed order can be paid.")
+    if order.hold_until is not None and order.hold_until <= now:
+        raise NotPayable("The time to pay has run out; place the order again.")
+    unpaid = [
+        o
+        for o in await checkout_of(session, checkout_ref=order.checkout_ref)
+        if o.status == S.PLACED and o.shopper_id == shopper_id
+    ]
+    if order.payment_id is not None:
+        current = await payments_service.get_payment(session, payment_id=order.payment_id)
+        covered = all(o.payment_id == current.id for o in unpaid)
+        if (
+            current.status == PaymentStatus.PENDING
+            and current.provider == provider.name
+            and covered
+        ):
+            return current
+        if current.status == PaymentStatus.PENDING:
+            await payments_service.close_payment(
+                session, provider=providers.get(current.provider), payment=current
+            )
+    holds = [o.hold_until for o in unpaid if o.hold_until is not None]
+    payment = await payments_service.create_payment(
+        session,
+        provider=provider,
+        reference=f"checkout:{order.checkout_ref}",
+        amount=sum(o.total for o in unpaid),
+        currency=order.currency,
+        payer_user_id=shopper_id,
+        expires_at=min(holds) if holds else now,
+    )
+    await session.execute(
+        update(Order).where(Order.id.in_([o.id for o in unpaid])).values(payment_id=payment.id)
+    )
+    return payment
+
+
+async def apply_payment(
+    session: AsyncSession, *, payment: Payment, providers: Providers, now: datetime | None = None
+) -> list[Order]:
+    """A payment succeeded: its placed orders become paid (their holds become a sale). An
+    order that can no longer be honoured (it expired and its units are gone, or it was
+    cancelled) is refunded instead. Returns the orders that are now paid."""
+    now = now or utcnow()
+    paid: list[Order] = []
+    orders = list(
+        await session.scalars(
+            select(Order).where(Order.payment_id == payment.id).order_by(Order.id)
+        )
+    )
+    for order in orders:
+        if order.status == S.PLACED and await _secure_stock(session, order, now=now):
+            await _move(session, order, S.PAID, actor_user_id=None, now=now, paid_at=now)
+            await _after_paid(session, order)
+            paid.append(order)
+        elif order.status in (S.PLACED, S.EXPIRED, S.CANCELLED):
+            if order.status == S.PLACED:
+                await _move(
+                    session,
+                    order,
+                    S.CANCELLED,
+                    actor_user_id=None,
+                    now=now,
+                    note="out_of_stock",
+                    reason="Sold out before the payment arrived.",
+                )
+            await _refund(session, order, providers=providers, reason="order not fulfilled")
+    return paid
+
+
+async def _secure_stock(session: AsyncSession, order: Order, *, now: datetime) -> bool:
+    """Turn the order's holds into a sale; take fresh units for holds that expired. False
+    (and nothing taken) if some units are gone."""
+    lines = await lines_of(session, order_id=order.id)
+    try:
+        async with session.begin_nested():
+            converted = await reservations.convert(
+                session, reference=order.reference, region_id=order.region_id, now=now
+            )
+            have = {held.variant_id: held.qty for held in converted}
+            store = await merchants_service.get_store(session, store_id=order.store_id)
+            for line in lines:
+                missing = line.qty - have.get(line.variant_id, 0)
+                if missing > 0:
+                    await inventory_service.remove_stock(
+                        session,
+                        store=store,
+                        variant_id=line.variant_id,
+                        qty=missing,
+                        reference=order.reference,
+                    )
+    except InsufficientStock:
+        await reservations.release(session, reference=order.reference, now=now)
+        return False
+    return True
+
+
+async def _after_paid(session: AsyncSession, order: Order) -> None:
+    if order.fulfilment == Fulfilment.PICKUP:
+        await redemption_service.issue_code(
+            session,
+            kind=CodeKind.PICKUP,
+            merchant_id=order.merchant_id,
+            store_id=order.store_id,
+            subject=order.reference,
+        )
+    elif order.fulfilment == Fulfilment.DELIVERY:
+        emit(
+            session,
+            DELIVERY_REQUESTED,
+            {
+                **_event_payload(order),
+                "address": order.address,
+                "promised_at": order.promised_at.isoformat() if order.promised_at else None,
+            },
+        )
+
+
+async def _refund(
+    session: AsyncSession,
+    order: Order,
+    *,
+    providers: Providers,
+    reason: str,
+    amount: int | None = None,
+) -> int:
+    """Refund ``amount`` (default: all not yet refunded) of the order; the minor units."""
+    if order.payment_id is None:
+        return 0
+    payment = await payments_service.get_payment(session, payment_id=order.payment_id)
+    if payment.status != PaymentStatus.SUCCEEDED:
+        return 0
+    amount = order.total - order.refunded if amount is None else amount
+    if amount <= 0:
+        return 0
+    raised = (
+        await session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.refunded + amount <= Order.total)
+            .values(refunded=Order.refunded + amount)
+            .returning(Order.id)
+        )
+    ).one_or_none()
+    if raised is None:
+        raise OrderChanged("The order was refunded meanwhile; reload it.")
+    await payments_service.refund(
+        session,
+        provider=providers.get(payment.provider),
+        payment_id=payment.id,
+        amount=amount,
+        reason=reason,
+        reference=order.reference,
+    )
+    await session.refresh(order)
+    return amount
+
+
+async def _restock(session: AsyncSession, order: Order, *, actor_user_id: int | None) -> None:
+    """Put a paid order's units back on the shelf of its store (it was never handed over)."""
+    store = await merchants_service.get_store(session, store_id=order.store_id)
+    for line in await lines_of(session, order_id=order.id):
+        qty = line.qty - line.returned_qty
+        if qty > 0:
+            await inventory_service.add_stock(
+                session,
+                store=store,
+                variant_id=line.variant_id,
+                qty=qty,
+                kind=MovementKind.RETURN,
+                reference=order.reference,
+                note="order not handed over",
+                actor_user_id=actor_user_id,
+            )
+
+
+async def _unwind(
+    session: AsyncSession,
+    order: Order,
+    *,
+    was: OrderStatus,
+    providers: Providers,
+    actor_user_id: int | None,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Undo an order that will not be handed over: holds back, money back, code void."""
+    if was in state.PAID_OPEN and order.fulfilment != Fulfilment.RESERVE:
+        await _restock(session, order, actor_user_id=actor_user_id)
+        await _refund(session, order, providers=providers, reason=reason or "order cancelled")
+    else:
+        await reservations.release(session, reference=order.reference, now=now)
+        if order.payment_id is not None:
+            payment = await payments_service.get_payment(session, payment_id=order.payment_id)
+            if payment.status == PaymentStatus.PENDING:
+                await payments_service.close_payment(
+                    session, provider=providers.get(payment.provider), payment=payment
+                )
+                await session.execute(
+                    update(Order)
+                    .where(
+                        Order.payment_id == payment.id,
+                        Order.id != order.id,
+                        Order.status == S.PLACED,
+                    )
+                    .values(payment_id=None)
+                )
+    await redemption_service.void_codes(session, subject=order.reference)
+
+
+# -- the store's work -------------------------------------------------------------------------
+async def transition(
+    session: AsyncSession,
+    *,
+    order: Order,
+    to: OrderStatus,
+    actor_user_id: int,
+    reason: str = "",
+    providers: Providers,
+    now: datetime | None = None,
+) -> Order:
+    """Staff move an order on (accept, prepare, ready, hand over, ship, deliver) or reject it
+    with a reason (refunded and restocked)."""
+    now = now or utcnow()
+    was = order.status
+    if not state.staff_may(order.fulfilment, was, to):
+        allowed = ", ".join(s.value for s in state.staff_next(order.fulfilment, was)) or "none"
+        raise InvalidTransition(
+            f"A {order.fulfilment.value} order cannot go from {was.value} to {to.value}; "
+            f"next steps: {allowed}.",
+            field="to",
+            allowed=[s.value for s in state.staff_next(order.fulfilment, was)],
+        )
+    if to == S.REJECTED and not reason.strip():
+        raise InvalidTransition("Say why the order is rejected (reason).", field="reason")
+    extra: dict[str, object] = {}
+    if to == S.READY:
+        extra["ready_at"] = now
+    if to == S.REJECTED:
+        extra["reason"] = reason.strip()[:300]
+    await _move(session, order, to, actor_user_id=actor_user_id, note=reason, now=now, **extra)
+    if to == S.REJECTED:
+        await _unwind(
+            session,
+            order,
+            was=was,
+            providers=providers,
+            actor_user_id=actor_user_id,
+            reason=f"rejected: {reason}",
+            now=now,
+        )
+    return order
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    order: Order,
+    actor_user_id: int | None,
+    reason: str,
+    providers: Providers,
+    now: datetime | None = None,
+) -> Order:
+    """The shopper cancels before the store started on it: holds released, money refunded."""
+    now = now or utcnow()
+    was = order.status
+    if was not in state.SHOPPER_CANCELS[order.fulfilment]:
+        raise InvalidTransition(
+            f"The order is {was.value}; it can no longer be cancelled online. "
+            "Ask the store, or return the items after collecting them.",
+            field="status",
+        )
+    await _move(
+        session,
+        order,
+        S.CANCELLED,
+        actor_user_id=actor_user_id,
+        note=reason,
+        now=now,
+        reason=reason.strip()[:300] or "cancelled by the shopper",
+    )
+    await _unwind(
+        session,
+        order,
+        was=was,
+        providers=providers,
+        actor_user_id=actor_user_id,
+        reason="cancelled by the shopper",
+        now=now,
+    )
+    return order
+
+
+async def collect(
+    session: AsyncSession, *, order: Order, actor_user_id: int, now: datetime | None = None
+) -> Order:
+    """The code was redeemed at the counter: hand the order over. A reserve-to-try hold
+    becomes a sale here (the shopper pays at the till)."""
+    now = now or utcnow()
+    if order.status not in state.COLLECTABLE.get(order.fulfilment, frozenset()):
+        raise InvalidTransition(
+            f"The order is {order.status.value}; it cannot be collected.", field="code"
+        )
+    if order.fulfilment == Fulfilment.RESERVE and not await _secure_stock(session, order, now=now):
+        raise InsufficientStock("The reserved items are no longer in stock.", field="code")
+    await _move(session, order, S.COLLECTED, actor_user_id=actor_user_id, now=now)
+    return order
+
+
+# -- timers ---------------------------------------------------------------------------------
+async def due_orders(
+    session: AsyncSession, *, policy: OrderPolicy, now: datetime | None = None, limit: int = 100
+) -> list[int]:
+    """Orders whose time is up: unpaid past their hold, reserve-to-try holds that ended, and
+    pickups not collected by the end of their window plus the grace period."""
+    now = now or utcnow()
+    held = select(Order.id).where(
+        Order.status.in_([S.PLACED, S.ACCEPTED, S.READY]),
+        Order.hold_until <= now,
+        (Order.status == S.PLACED) | (Order.fulfilment == Fulfilment.RESERVE),
+    )
+    uncollected = select(Order.id).where(
+        Order.fulfilment == Fulfilment.PICKUP,
+        Order.status.in_(list(state.PAID_OPEN)),
+        Order.pickup_end <= now - policy.pickup_grace,
+    )
+    ids = set(await session.scalars(held.limit(limit))) | set(
+        await session.scalars(uncollected.limit(limit))
+    )
+    return sorted(ids)
+
+
+async def expire(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    policy: OrderPolicy,
+    providers: Providers,
+    now: datetime | None = None,
+) -> bool:
+    """End one due order (see ``due_orders``); False if it is no longer due."""
+    now = now or utcnow()
+    order = await get_order(session, order_id=order_id)
+    was = order.status
+    hold_over = order.hold_until is not None and order.hold_until <= now
+    if (
+        order.fulfilment == Fulfilment.RESERVE
+        and was in (S.PLACED, S.ACCEPTED, S.READY)
+        and hold_over
+    ):
+        to, note = S.EXPIRED, "hold_ended"
+    elif was == S.PLACED and hold_over:
+        to, note = S.EXPIRED, "not_paid"
+    elif (
+        order.fulfilment == Fulfilment.PICKUP
+        and was in state.PAID_OPEN
+        and order.pickup_end is not None
+        and order.pickup_end <= now - policy.pickup_grace
+    ):
+        to, note = S.CANCELLED, "not_collected"
+    else:
+        return False
+    await _move(session, order, to, actor_user_id=None, note=note, now=now, reason=note)
+    await _unwind(
+        session, order, was=was, providers=providers, actor_user_id=None, reason=note, now=now
+    )
+    return True
+
+
+async def orders_of_payment(session: AsyncSession, *, payment_id: int) -> list[Order]:
+    return list(
+        await session.scalars(
+            select(Order).where(Order.payment_id == payment_id).order_by(Order.id)
+        )
+    )

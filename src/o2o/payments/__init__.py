@@ -1,0 +1,1 @@
+"""Money in and out: payments through providers, notifications, refunds."""

@@ -1,0 +1,1 @@
+"""The counter: redeem any code a shopper shows and hand over what it stands for."""

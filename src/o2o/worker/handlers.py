@@ -1,0 +1,169 @@
+"""What the relay does with each outbox topic, and the timers' jobs.
+
+Handlers are idempotent (a message may be handled twice after a crash): notifications are
+keyed by the event, live messages are harmless to repeat, and the demo wallet's notification
+is itself idempotent at the platform.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from o2o.core import idempotency
+from o2o.core.broker import Broker
+from o2o.core.clock import utcnow
+from o2o.core.db import Database
+from o2o.inventory import reservations
+from o2o.notifications import service as notifications_service
+from o2o.orders import placement
+from o2o.orders import service as orders_service
+from o2o.orders.channels import order_channel, store_channel
+from o2o.orders.policy import OrderPolicy
+from o2o.payments import demo_wallet
+from o2o.payments import service as payments_service
+from o2o.payments.models import NotificationOutcome, PaymentStatus
+from o2o.payments.service import Providers
+from o2o.worker.relay import Handler, Timer
+
+log = logging.getLogger("o2o.worker")
+
+# Sends a provider's notification to the platform: (path, body, headers) -> (status, text).
+Deliver = Callable[[str, bytes, dict[str, str]], Awaitable[tuple[int, str]]]
+
+# Statuses a shopper hears about.
+SHOPPER_HEARS = {
+    "paid",
+    "accepted",
+    "ready",
+    "out_for_delivery",
+    "shipped",
+    "delivered",
+    "collected",
+    "rejected",
+    "cancelled",
+    "expired",
+}
+
+
+@dataclass
+class Wiring:
+    db: Database
+    broker: Broker
+    providers: Providers
+    policy: OrderPolicy
+    deliver: Deliver
+
+
+def handlers(w: Wiring) -> dict[str, Handler]:
+    async def order_news(session: AsyncSession, payload: dict[str, Any]) -> None:
+        status = str(payload["status"])
+        if status in SHOPPER_HEARS:
+            await notifications_service.notify(
+                session,
+                user_id=int(payload["shopper_id"]),
+                kind=f"order.{status}",
+                data={"order_id": payload["order_id"], "store_id": payload["store_id"]},
+                source=f"order:{payload['order_id']}:{status}",
+            )
+        message = {"type": "order", **payload}
+        await w.broker.publish(order_channel(int(payload["order_id"])), message)
+        await w.broker.publish(store_channel(int(payload["store_id"])), message)
+        if status in SHOPPER_HEARS:
+            await w.broker.publish(
+                notifications_service.channel(int(payload["shopper_id"])), message
+            )
+
+    async def demo_notify(session: AsyncSession, payload: dict[str, Any]) -> None:
+        wallet = demo_wallet.wallet_in(w.providers)
+        signed = await wallet.notification_for(session, payment_id=int(payload["payment_id"]))
+        if signed is None:
+            return
+        body, headers = signed
+        status, text = await w.deliver("/api/v1/payments/demo/notify", body, headers)
+        if status != 200 or text.strip() != "success":
+            raise RuntimeError(f"the platform answered {status} {text[:80]!r}; will retry")
+
+    async def delivery_requested(_session: AsyncSession, payload: dict[str, Any]) -> None:
+        # Dispatch to couriers comes with the delivery service; until then the store hands
+        # the order to its own staff (ready -> out_for_delivery -> delivered).
+        log.info("delivery requested for order %s", payload.get("order_id"))
+
+    return {
+        placement.ORDER_PLACED: order_news,
+        orders_service.STATUS_CHANGED: order_news,
+        demo_wallet.NOTIFY_TOPIC: demo_notify,
+        orders_service.DELIVERY_REQUESTED: delivery_requested,
+    }
+
+
+def timers(w: Wiring) -> list[Timer]:
+    async def expire_orders() -> int:
+        async with w.db.session() as session:
+            due = await orders_service.due_orders(session, policy=w.policy)
+        ended = 0
+        for order_id in due:
+            try:
+                async with w.db.session() as session:
+                    ended += await orders_service.expire(
+                        session, order_id=order_id, policy=w.policy, providers=w.providers
+                    )
+                    await session.commit()
+            except Exception:
+                log.exception("could not expire order %s", order_id)
+        return ended
+
+    async def release_holds() -> int:
+        async with w.db.session() as session:
+            levels = await reservations.expired_levels(session)
+        freed = 0
+        for store_id, variant_id in levels:
+            async with w.db.session() as session:
+                freed += await reservations.release_expired_at(
+                    session, store_id=store_id, variant_id=variant_id
+                )
+                await session.commit()
+        return freed
+
+    async def reconcile_payments() -> int:
+        """Ask the provider about payments pending for a while: a lost notification must
+        not leave a paid order unpaid."""
+        async with w.db.session() as session:
+            pending = await payments_service.pending_older_than(
+                session, before=utcnow() - timedelta(minutes=2)
+            )
+            ids = [(p.id, p.provider) for p in pending]
+        settled = 0
+        for payment_id, provider_name in ids:
+            async with w.db.session() as session:
+                provider = w.providers.get(provider_name)
+                payment = await payments_service.get_payment(session, payment_id=payment_id)
+                notice = await provider.query(session, payment)
+                if notice is None or not notice.paid or payment.status != PaymentStatus.PENDING:
+                    continue
+                result = await payments_service.settle(session, provider=provider, notice=notice)
+                if result.outcome == NotificationOutcome.APPLIED and result.payment:
+                    await orders_service.apply_payment(
+                        session, payment=result.payment, providers=w.providers
+                    )
+                    settled += 1
+                await session.commit()
+        return settled
+
+    async def purge_keys() -> int:
+        async with w.db.session() as session:
+            purged = await idempotency.purge_expired(session)
+            await session.commit()
+        return purged
+
+    return [
+        Timer("expire_orders", 15, expire_orders),
+        Timer("release_holds", 30, release_holds),
+        Timer("reconcile_payments", 60, reconcile_payments),
+        Timer("purge_idempotency_keys", 3600, purge_keys),
+    ]
