@@ -44,6 +44,19 @@ async def get_order(session: AsyncSession, *, order_id: int) -> Order:
     return order
 
 
+async def lock_order(session: AsyncSession, order: Order) -> Order:
+    """Take the order's row lock and re-read it. Every use case that changes an order does
+    this first, so all of them lock in one order (order, then stock levels, then holds and
+    codes) and cannot deadlock one another."""
+    await session.execute(
+        select(Order)
+        .where(Order.id == order.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return order
+
+
 async def order_of_shopper(session: AsyncSession, *, order_id: int, shopper_id: int) -> Order:
     """The shopper's own order; someone else's is "not found" (ids are not secrets)."""
     order = await get_order(session, order_id=order_id)
@@ -136,6 +149,7 @@ async def start_payment(
     now = now or utcnow()
     provider = providers.get(provider_name)
     order = await order_of_shopper(session, order_id=order_id, shopper_id=shopper_id)
+    await lock_order(session, order)
     if order.fulfilment == Fulfilment.RESERVE:
         raise NotPayable("A reservation to try is paid at the store, not online.")
     if order.status != S.PLACED:
@@ -362,6 +376,7 @@ async def transition(
     """Staff move an order on (accept, prepare, ready, hand over, ship, deliver) or reject it
     with a reason (refunded and restocked)."""
     now = now or utcnow()
+    await lock_order(session, order)
     was = order.status
     if not state.staff_may(order.fulfilment, was, to):
         allowed = ", ".join(s.value for s in state.staff_next(order.fulfilment, was)) or "none"
@@ -403,6 +418,7 @@ async def cancel(
 ) -> Order:
     """The shopper cancels before the store started on it: holds released, money refunded."""
     now = now or utcnow()
+    await lock_order(session, order)
     was = order.status
     if was not in state.SHOPPER_CANCELS[order.fulfilment]:
         raise InvalidTransition(
@@ -437,6 +453,7 @@ async def collect(
     """The code was redeemed at the counter: hand the order over. A reserve-to-try hold
     becomes a sale here (the shopper pays at the till)."""
     now = now or utcnow()
+    await lock_order(session, order)
     if order.status not in state.COLLECTABLE.get(order.fulfilment, frozenset()):
         raise InvalidTransition(
             f"The order is {order.status.value}; it cannot be collected.", field="code"
@@ -480,7 +497,7 @@ async def expire(
 ) -> bool:
     """End one due order (see ``due_orders``); False if it is no longer due."""
     now = now or utcnow()
-    order = await get_order(session, order_id=order_id)
+    order = await lock_order(session, await get_order(session, order_id=order_id))
     was = order.status
     hold_over = order.hold_until is not None and order.hold_until <= now
     if (

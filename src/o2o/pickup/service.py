@@ -36,20 +36,24 @@ async def redeem_at_counter(
 ) -> Redeemed:
     """Redeem ``text`` (typed or scanned) at ``store`` and hand over what it stands for."""
     now = now or utcnow()
-    code = await redemption_service.redeem_code(
-        session,
-        text=text,
-        merchant_id=store.merchant_id,
-        store_id=store.id,
-        actor_user_id=actor_user_id,
-        now=now,
+    code = await redemption_service.find_code(
+        session, text=text, merchant_id=store.merchant_id, store_id=store.id
     )
     order: Order | None = None
     if code.kind == CodeKind.PICKUP:
-        order_id = int(code.subject.removeprefix("order:"))
-        order = await orders_service.get_order(session, order_id=order_id)
+        # The order first: the same lock order as every other change of an order.
+        order = await orders_service.get_order(session, order_id=_order_id(code.subject))
+        await orders_service.lock_order(session, order)
+    await redemption_service.mark_redeemed(
+        session, code=code, store_id=store.id, actor_user_id=actor_user_id, now=now
+    )
+    if order is not None:
         await orders_service.collect(session, order=order, actor_user_id=actor_user_id, now=now)
     return Redeemed(code, order)
+
+
+def _order_id(subject: str) -> int:
+    return int(subject.removeprefix("order:"))
 
 
 def display(code: RedemptionCode) -> str:

@@ -64,20 +64,10 @@ async def void_codes(session: AsyncSession, *, subject: str) -> None:
     )
 
 
-async def redeem_code(
-    session: AsyncSession,
-    *,
-    text: str,
-    merchant_id: int,
-    store_id: int,
-    actor_user_id: int,
-    now: datetime | None = None,
+async def find_code(
+    session: AsyncSession, *, text: str, merchant_id: int, store_id: int
 ) -> RedemptionCode:
-    """Redeem what a clerk typed or scanned at ``store_id``.
-
-    The status changes by a conditional update, so of two counters redeeming the same code
-    at once exactly one succeeds; the other gets ``already_redeemed``.
-    """
+    """The code a clerk typed or scanned, if it exists and belongs to this store."""
     code = codes.normalize(text)
     if code is None:
         raise UnknownCode("This is not a valid code: check it and type it again.", field="code")
@@ -87,11 +77,25 @@ async def redeem_code(
     belongs = found.merchant_id == merchant_id and found.store_id in (None, store_id)
     if not belongs:
         raise CodeOfAnotherStore("This code can only be redeemed at another store.", field="code")
+    return found
+
+
+async def mark_redeemed(
+    session: AsyncSession,
+    *,
+    code: RedemptionCode,
+    store_id: int,
+    actor_user_id: int,
+    now: datetime | None = None,
+) -> RedemptionCode:
+    """Redeem ``code`` at ``store_id``. The status changes by a conditional update, so of two
+    counters redeeming the same code at once exactly one succeeds; the other gets
+    ``already_redeemed``."""
     now = now or utcnow()
     won = (
         await session.execute(
             update(RedemptionCode)
-            .where(RedemptionCode.id == found.id, RedemptionCode.status == CodeStatus.ACTIVE)
+            .where(RedemptionCode.id == code.id, RedemptionCode.status == CodeStatus.ACTIVE)
             .values(
                 status=CodeStatus.REDEEMED,
                 redeemed_at=now,
@@ -101,10 +105,27 @@ async def redeem_code(
             .returning(RedemptionCode.id)
         )
     ).one_or_none()
-    await session.refresh(found)
+    await session.refresh(code)
     if won is None:
-        if found.status == CodeStatus.VOID:
+        if code.status == CodeStatus.VOID:
             raise CodeVoid("This code was cancelled with its order.", field="code")
-        at = found.redeemed_at.isoformat() if found.redeemed_at else ""
+        at = code.redeemed_at.isoformat() if code.redeemed_at else ""
         raise AlreadyRedeemed("This code has already been used.", field="code", redeemed_at=at)
-    return found
+    return code
+
+
+async def redeem_code(
+    session: AsyncSession,
+    *,
+    text: str,
+    merchant_id: int,
+    store_id: int,
+    actor_user_id: int,
+    now: datetime | None = None,
+) -> RedemptionCode:
+    """Find and redeem what a clerk typed or scanned at ``store_id``: at most once, only at
+    the store the code belongs to."""
+    found = await find_code(session, text=text, merchant_id=merchant_id, store_id=store_id)
+    return await mark_redeemed(
+        session, code=found, store_id=store_id, actor_user_id=actor_user_id, now=now
+    )
