@@ -9,12 +9,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts.models import MemberRole
 from o2o.catalog import service as catalog_service
 from o2o.core.clock import utcnow
+from o2o.core.outbox_models import OutboxMessage
 from o2o.inventory import queries as inventory_queries
 from o2o.merchants import service as merchants_service
 from o2o.merchants.schemas import Fulfilment, StoreUpdate
@@ -429,3 +430,37 @@ async def test_quote_lists_every_option(client: httpx.AsyncClient, session: Asyn
     assert {o["reason"] for o in short["options"] if o["fulfilment"] != "shipping"} == {
         "insufficient_stock"
     }
+
+
+async def test_lost_notification_is_recovered_by_reconciliation(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession
+) -> None:
+    scene = await make_scene(session)
+    order = (await place(client, scene)).json()
+    started = (
+        await client.post(
+            f"/api/v1/orders/{order['id']}/payments",
+            json={"provider": "demo"},
+            headers=scene.shopper_headers,
+        )
+    ).json()
+    confirm = await client.post(
+        f"/api/v1/payments/demo/{started['payment_id']}/confirm",
+        json={"token": started["qr_payload"].split("t=")[1]},
+    )
+    assert confirm.status_code == 200
+    # The wallet's notification is lost: drop it from the outbox.
+    await session.execute(
+        delete(OutboxMessage).where(OutboxMessage.topic == "payments.demo.notify")
+    )
+    await session.execute(
+        update(Payment)
+        .where(Payment.id == started["payment_id"])
+        .values(created_at=utcnow() - timedelta(minutes=5))
+    )
+    await session.commit()
+    relay: Relay = app.state.relay
+    assert (await relay.run_timers(force=True))["reconcile_payments"] == 1
+    view = (await client.get(f"/api/v1/orders/{order['id']}", headers=scene.shopper_headers)).json()
+    assert view["status"] == "paid"
+    assert view["pickup_code"] is not None
