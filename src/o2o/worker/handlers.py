@@ -85,6 +85,9 @@ def handlers(w: Wiring) -> dict[str, Handler]:
         if signed is None:
             return
         body, headers = signed
+        # End this transaction before calling out: the platform's handler of the notification
+        # needs to write, and on SQLite our open transaction would hold the only write lock.
+        await session.commit()
         status, text = await w.deliver("/api/v1/payments/demo/notify", body, headers)
         if status != 200 or text.strip() != "success":
             raise RuntimeError(f"the platform answered {status} {text[:80]!r}; will retry")
