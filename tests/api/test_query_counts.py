@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from o2o.catalog import service as catalog_service
 from tests.factories import make_merchant, make_product, make_region, make_store, stock
+from tests.orders.scene import make_scene, place
 
 
 @contextmanager
@@ -59,3 +60,24 @@ async def test_store_and_product_lists_do_not_grow_with_the_page(
         small = await _count(client, engine, path, limit=3, **extra)
         large = await _count(client, engine, path, limit=30, **extra)
         assert 0 < small == large, (path, small, large)
+
+
+async def test_order_lists_do_not_grow_with_the_page(
+    client: httpx.AsyncClient, session: AsyncSession, engine: AsyncEngine
+) -> None:
+    scene = await make_scene(session, qty=50)
+    for _ in range(12):
+        placed = await place(client, scene, lines=[(scene.variants[0].id, 1)])
+        assert placed.status_code == 201
+    for path, headers in (
+        ("/api/v1/me/orders", scene.shopper_headers),
+        (f"/api/v1/stores/{scene.store.id}/orders", scene.clerk_headers),
+    ):
+        counts = []
+        for limit in (2, 12):
+            with counting(engine) as statements:
+                r = await client.get(path, params={"limit": limit}, headers=headers)
+                assert r.status_code == 200, r.text
+                assert len(r.json()["items"]) == limit
+            counts.append(len(statements))
+        assert counts[0] == counts[1], (path, counts)

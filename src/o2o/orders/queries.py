@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from o2o.merchants import service as merchants_service
-from o2o.orders import service as orders_service
+from o2o.merchants.models import Store
 from o2o.orders import state
-from o2o.orders.models import Order, OrderStatus
+from o2o.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from o2o.orders.schemas import (
     EventRead,
     LineRead,
@@ -18,25 +19,82 @@ from o2o.orders.schemas import (
 )
 from o2o.redemption import codes
 from o2o.redemption import service as redemption_service
-from o2o.redemption.models import CodeKind, CodeStatus
+from o2o.redemption.models import CodeKind, CodeStatus, RedemptionCode
 
 
 async def order_view(session: AsyncSession, order: Order, *, for_staff: bool = False) -> OrderRead:
     """Everything about one order. The pickup code is shown to its shopper only."""
-    store = await merchants_service.get_store(session, store_id=order.store_id)
-    siblings = await orders_service.checkout_of(session, checkout_ref=order.checkout_ref)
-    pickup: PickupCodeRead | None = None
-    if not for_staff:
-        code = await redemption_service.code_for(
-            session, subject=order.reference, kind=CodeKind.PICKUP
+    (view,) = await order_views(session, [order], for_staff=for_staff)
+    return view
+
+
+async def order_views(
+    session: AsyncSession, orders: list[Order], *, for_staff: bool = False
+) -> list[OrderRead]:
+    """Views of many orders in a fixed number of queries (a page of history or a queue)."""
+    if not orders:
+        return []
+    ids = [o.id for o in orders]
+    stores = {
+        s.id: s
+        for s in await session.scalars(
+            select(Store).where(Store.id.in_({o.store_id for o in orders}))
         )
-        if code is not None and code.status != CodeStatus.VOID:
-            pickup = PickupCodeRead(
-                code=code.code,
-                display=codes.display(code.code),
-                status=code.status.value,
-                qr_url=f"/api/v1/orders/{order.id}/pickup-code.svg",
-            )
+    }
+    siblings: dict[str, list[int]] = defaultdict(list)
+    for ref, order_id in await session.execute(
+        select(Order.checkout_ref, Order.id)
+        .where(Order.checkout_ref.in_({o.checkout_ref for o in orders}))
+        .order_by(Order.id)
+    ):
+        siblings[ref].append(order_id)
+    lines: dict[int, list[LineRead]] = defaultdict(list)
+    for line in await session.scalars(
+        select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.id)
+    ):
+        lines[line.order_id].append(LineRead.model_validate(line))
+    events: dict[int, list[EventRead]] = defaultdict(list)
+    for event in await session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id.in_(ids)).order_by(OrderEvent.id)
+    ):
+        events[event.order_id].append(EventRead.model_validate(event))
+    codes_by_subject: dict[str, RedemptionCode] = {}
+    if not for_staff:
+        codes_by_subject = await redemption_service.codes_for(
+            session, subjects=[o.reference for o in orders], kind=CodeKind.PICKUP
+        )
+    return [
+        _view(
+            order,
+            stores[order.store_id],
+            siblings[order.checkout_ref],
+            lines[order.id],
+            events[order.id],
+            codes_by_subject.get(order.reference),
+            for_staff=for_staff,
+        )
+        for order in orders
+    ]
+
+
+def _view(
+    order: Order,
+    store: Store,
+    siblings: list[int],
+    lines: list[LineRead],
+    events: list[EventRead],
+    code: RedemptionCode | None,
+    *,
+    for_staff: bool,
+) -> OrderRead:
+    pickup: PickupCodeRead | None = None
+    if code is not None and code.status != CodeStatus.VOID:
+        pickup = PickupCodeRead(
+            code=code.code,
+            display=codes.display(code.code),
+            status=code.status.value,
+            qr_url=f"/api/v1/orders/{order.id}/pickup-code.svg",
+        )
     window = (
         PickupWindow(start=order.pickup_start, end=order.pickup_end)
         if order.pickup_start and order.pickup_end
@@ -45,7 +103,7 @@ async def order_view(session: AsyncSession, order: Order, *, for_staff: bool = F
     return OrderRead(
         id=order.id,
         checkout_ref=order.checkout_ref,
-        checkout_order_ids=[o.id for o in siblings],
+        checkout_order_ids=siblings,
         status=order.status,
         fulfilment=order.fulfilment,
         region_id=order.region_id,
@@ -69,14 +127,8 @@ async def order_view(session: AsyncSession, order: Order, *, for_staff: bool = F
         created_at=order.created_at,
         paid_at=order.paid_at,
         ready_at=order.ready_at,
-        lines=[
-            LineRead.model_validate(line)
-            for line in await orders_service.lines_of(session, order_id=order.id)
-        ],
-        events=[
-            EventRead.model_validate(e)
-            for e in await orders_service.events_of(session, order_id=order.id)
-        ],
+        lines=lines,
+        events=events,
         pickup_code=pickup,
         next_actions=state.staff_next(order.fulfilment, order.status) if for_staff else [],
     )

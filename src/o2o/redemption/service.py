@@ -55,6 +55,20 @@ async def code_for(session: AsyncSession, *, subject: str, kind: CodeKind) -> Re
     )
 
 
+async def codes_for(
+    session: AsyncSession, *, subjects: list[str], kind: CodeKind
+) -> dict[str, RedemptionCode]:
+    """The latest code of each subject, in one query."""
+    found: dict[str, RedemptionCode] = {}
+    for row in await session.scalars(
+        select(RedemptionCode)
+        .where(RedemptionCode.subject.in_(set(subjects)), RedemptionCode.kind == kind)
+        .order_by(RedemptionCode.id)
+    ):
+        found[row.subject] = row
+    return found
+
+
 async def void_codes(session: AsyncSession, *, subject: str) -> None:
     """Cancel the active codes of ``subject`` (its order was cancelled)."""
     await session.execute(

@@ -126,7 +126,7 @@ async def create_checkout(
             requests=body.orders,
             policy=policy_of(request),
         )
-        views = [await orders_queries.order_view(session, o) for o in orders]
+        views = await orders_queries.order_views(session, orders)
         out = CheckoutRead(
             checkout_ref=orders[0].checkout_ref,
             total=sum(o.total for o in orders),
@@ -203,7 +203,7 @@ async def my_orders(
     )
     page, more = rows[:limit], len(rows) > limit
     return OrderPage(
-        items=[await orders_queries.order_view(session, o) for o in page],
+        items=await orders_queries.order_views(session, page),
         next_cursor=encode_cursor([page[-1].id]) if more else None,
     )
 

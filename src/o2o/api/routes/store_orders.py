@@ -59,7 +59,7 @@ async def store_orders(
     )
     page, more = rows[:limit], len(rows) > limit
     return OrderPage(
-        items=[await orders_queries.order_view(session, o, for_staff=True) for o in page],
+        items=await orders_queries.order_views(session, page, for_staff=True),
         next_cursor=encode_cursor([page[-1].id]) if more else None,
     )
 
