@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from o2o.api.sse import channel_events
+from o2o.http.sse import channel_events
 from o2o.core.broker import InProcessBroker
 
 
