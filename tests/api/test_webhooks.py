@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,11 +80,11 @@ class HookScene:
 
 
 @pytest.fixture
-async def scene(session: AsyncSession) -> AsyncIterator[HookScene]:
+async def scene(session: AsyncSession) -> HookScene:
     orders = await make_scene(session)
     _owner, headers = await make_staff(session, merchant=orders.merchant, role=MemberRole.OWNER)
     await session.commit()
-    yield HookScene(orders, headers, f"/api/v1/merchants/{orders.merchant.id}/webhooks")
+    return HookScene(orders, headers, f"/api/v1/merchants/{orders.merchant.id}/webhooks")
 
 
 async def register(

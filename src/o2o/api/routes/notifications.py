@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from o2o.api.deps import PrincipalDep, SessionDep
-from o2o.http.sse import channel_events
 from o2o.core.broker import Broker
+from o2o.http.sse import channel_events
 from o2o.notifications import service as notifications_service
 from o2o.notifications.schemas import NotificationPage, NotificationRead
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from o2o.http.sse import channel_events
 from o2o.core.broker import Broker
 from o2o.http.deps import SessionDep
+from o2o.http.sse import channel_events
 from o2o.notifications import service as notifications_service
 from o2o.web import deps
 from o2o.web.deps import ViewerDep
