@@ -21,12 +21,14 @@ from o2o.api.routes import (
     live,
     media,
     merchants,
+    notifications,
     orders,
     payments,
     regions,
     stock,
     store_orders,
     stores,
+    webhooks,
 )
 from o2o.core.broker import Broker, create_broker
 from o2o.core.db import Database
@@ -47,8 +49,10 @@ def create_app(
     *,
     database: Database | None = None,
     broker: Broker | None = None,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """Build the ASGI app. Tests pass their own ``database`` (bound to a test transaction)."""
+    """Build the ASGI app. Tests pass their own ``database`` (bound to a test transaction)
+    and may pass the transport merchants' webhooks are sent through (a fake receiver)."""
     settings = settings or Settings()
     owns_database = database is None
     db = database or Database.from_url(settings.database_url, echo=settings.sql_echo)
@@ -82,7 +86,9 @@ def create_app(
     app.state.storage = LocalStorage(settings.media_dir)
     app.state.order_policy = order_policy(settings)
     app.state.payment_providers = payment_providers(settings)
-    relay = create_relay(settings, db=db, broker=realtime, app=app)
+    relay = create_relay(
+        settings, db=db, broker=realtime, app=app, webhook_transport=webhook_transport
+    )
     app.state.relay = relay
     api_errors.install(app)
     app.include_router(health.router)
@@ -100,6 +106,8 @@ def create_app(
         orders,
         payments,
         store_orders,
+        notifications,
+        webhooks,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     web_setup.install(app)
@@ -118,10 +126,16 @@ def payment_providers(settings: Settings) -> Providers:
 
 
 def create_relay(
-    settings: Settings, *, db: Database, broker: Broker, app: FastAPI | None = None
+    settings: Settings,
+    *,
+    db: Database,
+    broker: Broker,
+    app: FastAPI | None = None,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Relay:
     """The outbox relay and timers. With ``app``, providers' notifications (the demo wallet's)
-    are delivered to that app in process; without, over HTTP to ``settings.base_url``."""
+    are delivered to that app in process; without, over HTTP to ``settings.base_url``.
+    Merchants' webhooks go out through ``webhook_transport`` (None: the network)."""
 
     async def deliver(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         transport = httpx.ASGITransport(app=app) if app is not None else None
@@ -136,5 +150,7 @@ def create_relay(
         providers=app.state.payment_providers if app is not None else payment_providers(settings),
         policy=order_policy(settings),
         deliver=deliver,
+        webhook_transport=webhook_transport,
+        webhooks_allow_private=settings.webhooks_allow_private,
     )
     return Relay(db, worker_handlers.handlers(wiring), worker_handlers.timers(wiring))

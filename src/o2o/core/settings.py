@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     pickup_grace_minutes: int = Field(default=24 * 60, ge=0, le=30 * 24 * 60)
     # Run the outbox relay and timers inside the web process (the demo); else `o2o worker`.
     worker_in_process: bool = False
+    # Let merchants' webhooks call loopback and private addresses (the demo and tests only:
+    # elsewhere that would let a merchant reach the platform's internal network).
+    webhooks_allow_private: bool = False
 
     @property
     def is_sqlite(self) -> bool:

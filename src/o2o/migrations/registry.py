@@ -14,6 +14,7 @@ def load_all_models() -> type[Base]:
     import o2o.inventory.models
     import o2o.merchants.models
     import o2o.notifications.models
+    import o2o.notifications.webhook_models
     import o2o.orders.models
     import o2o.payments.demo_wallet
     import o2o.payments.models

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,7 @@ from o2o.notifications.models import Notification
 
 
 def channel(user_id: int) -> str:
+    """The broker channel of a user's live news (their orders' changes)."""
     return f"user:{user_id}"
 
 
@@ -49,3 +50,12 @@ async def mark_read(session: AsyncSession, *, user_id: int) -> None:
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
+
+
+async def unread_count(session: AsyncSession, *, user_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+    return int(count or 0)

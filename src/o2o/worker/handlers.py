@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from o2o.core import idempotency
+from o2o.core import idempotency, outbox
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
 from o2o.core.db import Database
 from o2o.inventory import reservations
 from o2o.notifications import service as notifications_service
+from o2o.notifications import webhooks
 from o2o.orders import placement
 from o2o.orders import service as orders_service
 from o2o.orders.channels import order_channel, store_channel
@@ -58,10 +60,14 @@ class Wiring:
     providers: Providers
     policy: OrderPolicy
     deliver: Deliver
+    # How merchants' webhooks reach the network: None is the real one; tests pass a fake.
+    webhook_transport: httpx.AsyncBaseTransport | None = None
+    webhooks_allow_private: bool = False
+    webhook_max_attempts: int = outbox.MAX_ATTEMPTS
 
 
 def handlers(w: Wiring) -> dict[str, Handler]:
-    async def order_news(session: AsyncSession, payload: dict[str, Any]) -> None:
+    async def order_news(session: AsyncSession, payload: dict[str, Any], event_type: str) -> None:
         status = str(payload["status"])
         if status in SHOPPER_HEARS:
             await notifications_service.notify(
@@ -78,6 +84,30 @@ def handlers(w: Wiring) -> dict[str, Handler]:
             await w.broker.publish(
                 notifications_service.channel(int(payload["shopper_id"])), message
             )
+        # The event is named by order and status (an order never re-enters a status), so a
+        # retried fan-out repeats the same event id and receivers can drop the duplicate.
+        await webhooks.fan_out(
+            session,
+            merchant_id=int(payload["merchant_id"]),
+            event_type=event_type,
+            event_id=f"evt_order_{payload['order_id']}_{status}",
+            data=dict(payload),
+        )
+
+    async def order_placed(session: AsyncSession, payload: dict[str, Any]) -> None:
+        await order_news(session, payload, webhooks.ORDER_PLACED)
+
+    async def status_changed(session: AsyncSession, payload: dict[str, Any]) -> None:
+        await order_news(session, payload, webhooks.ORDER_STATUS_CHANGED)
+
+    async def webhook_deliver(session: AsyncSession, payload: dict[str, Any]) -> None:
+        await webhooks.deliver(
+            session,
+            payload,
+            transport=w.webhook_transport,
+            allow_private=w.webhooks_allow_private,
+            max_attempts=w.webhook_max_attempts,
+        )
 
     async def demo_notify(session: AsyncSession, payload: dict[str, Any]) -> None:
         wallet = demo_wallet.wallet_in(w.providers)
@@ -98,10 +128,11 @@ def handlers(w: Wiring) -> dict[str, Handler]:
         log.info("delivery requested for order %s", payload.get("order_id"))
 
     return {
-        placement.ORDER_PLACED: order_news,
-        orders_service.STATUS_CHANGED: order_news,
+        placement.ORDER_PLACED: order_placed,
+        orders_service.STATUS_CHANGED: status_changed,
         demo_wallet.NOTIFY_TOPIC: demo_notify,
         orders_service.DELIVERY_REQUESTED: delivery_requested,
+        webhooks.DELIVER_TOPIC: webhook_deliver,
     }
 
 

@@ -1,4 +1,7 @@
-"""Server-sent events from broker channels, with heartbeats, ending when the client leaves."""
+"""Server-sent events from broker channels, with heartbeats, ending when the client leaves.
+
+In ``o2o.http`` because both edges stream: the API (Bearer tokens) and the pages (cookies).
+"""
 
 from __future__ import annotations
 
