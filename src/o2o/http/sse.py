@@ -1,4 +1,6 @@
-"""Server-sent events from broker channels, with heartbeats, ending when the client leaves."""
+"""Server-sent events from broker channels, with heartbeats, ending when the client leaves.
+
+Shared by both edges: the API streams to apps, the pages stream to the console."""
 
 from __future__ import annotations
 
