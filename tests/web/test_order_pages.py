@@ -96,7 +96,8 @@ async def test_a_paid_order_moves_through_the_queue(
     new = column(board, "new")
     assert f'id="order-{order["id"]}"' in new
     assert 'data-waiting="1"' in new
-    assert 'data-to="accepted"' in new and 'data-to="rejected"' in new
+    assert 'data-to="accepted"' in new
+    assert 'data-to="rejected"' in new
     assert 'data-to="ready"' not in new
     assert 'id="board" class="board" data-waiting="1"' in board
     assert "2×" in new
@@ -195,7 +196,8 @@ async def test_counter_hands_over_once(
     # Without HTMX the whole counter page comes back with the result
     page = await client.post(url, data={"code": code["code"], "csrf_token": token})
     assert page.status_code == 409
-    assert 'id="code"' in page.text and "already_redeemed" in page.text
+    assert 'id="code"' in page.text
+    assert "already_redeemed" in page.text
 
 
 @pytest.mark.parametrize("text", ["hello", "", "ABCD-EFGH-Z", "new"])
