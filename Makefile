@@ -20,10 +20,11 @@ $(STAMP): pyproject.toml
 $(VENDOR)/.installed: package.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm install --no-audit --no-fund --loglevel=error && \
-		rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet $(VENDOR)/markercluster && \
+		rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet $(VENDOR)/markercluster $(VENDOR)/qr-scanner && \
 		cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images $(VENDOR)/leaflet/ && \
 		cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js node_modules/leaflet.markercluster/dist/MarkerCluster.css node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css $(VENDOR)/markercluster/ && \
 		cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/ && \
+		cp node_modules/qr-scanner/qr-scanner.umd.min.js node_modules/qr-scanner/qr-scanner-worker.min.js $(VENDOR)/qr-scanner/ && \
 		touch $(VENDOR)/.installed; \
 	else \
 		echo "npm not found: pages will work without the map. Install Node.js/npm and re-run."; \

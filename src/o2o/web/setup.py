@@ -11,6 +11,7 @@ from o2o.web.routes import (
     account,
     catalog,
     merchant,
+    merchant_orders,
     notifications,
     products,
     shopper,
@@ -22,6 +23,8 @@ def install(app: FastAPI) -> None:
     """Call after the API's error handlers are installed: page errors wrap them."""
     app.state.pages = Pages(i18n.load_translations())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (shopper, products, account, notifications, merchant, stock, catalog):
+    for module in (
+        shopper, products, account, notifications, merchant, stock, catalog, merchant_orders,
+    ):
         app.include_router(module.router)
     errors.install(app)

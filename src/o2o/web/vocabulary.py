@@ -25,3 +25,33 @@ DEMO_LOGINS = (
     N_("courier"),
     N_("platform admin"),
 )
+# Orders in the console: statuses, fulfilment and the buttons that move an order on.
+ORDER_STATUSES = {
+    "placed": N_("Awaiting payment"),
+    "paid": N_("Paid"),
+    "accepted": N_("Accepted"),
+    "preparing": N_("Preparing"),
+    "ready": N_("Ready"),
+    "out_for_delivery": N_("Out for delivery"),
+    "shipped": N_("Shipped"),
+    "collected": N_("Collected"),
+    "delivered": N_("Delivered"),
+    "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
+    "expired": N_("Expired"),
+}
+FULFILMENTS = {
+    "pickup": N_("Pickup"),
+    "reserve": N_("Try in store"),
+    "delivery": N_("Delivery"),
+    "shipping": N_("Shipping"),
+}
+ORDER_ACTIONS = {
+    "accepted": N_("Accept"),
+    "rejected": N_("Reject"),
+    "preparing": N_("Start preparing"),
+    "ready": N_("Mark ready"),
+    "out_for_delivery": N_("Hand over to courier"),
+    "shipped": N_("Mark shipped"),
+    "delivered": N_("Mark delivered"),
+}

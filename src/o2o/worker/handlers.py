@@ -114,6 +114,10 @@ def handlers(w: Wiring) -> dict[str, Handler]:
         signed = await wallet.notification_for(session, payment_id=int(payload["payment_id"]))
         if signed is None:
             return
+        # End this transaction before the platform handles the notification: on SQLite every
+        # transaction holds the one write lock, and in-process (the demo) the platform's own
+        # session would wait for it until "database is locked".
+        await session.commit()
         body, headers = signed
         # End this transaction before calling out: the platform's handler of the notification
         # needs to write, and on SQLite our open transaction would hold the only write lock.
