@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sqlalchemy_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from o2o.core.errors import DomainError
@@ -101,6 +102,21 @@ def install(app: FastAPI) -> None:
             detail,
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(sqlalchemy_exc.TimeoutError)
+    @app.exception_handler(sqlalchemy_exc.OperationalError)
+    async def overloaded(request: Request, exc: Exception) -> JSONResponse:
+        # No connection free in time, a lock wait that gave up, the database unreachable:
+        # nothing was done (the transaction rolled back), so the client may simply retry.
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+        return problem(
+            503,
+            "temporarily_unavailable",
+            "Temporarily unavailable",
+            "The service is busy; nothing was changed. Try again in a moment.",
+            instance=request.url.path,
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(Exception)

@@ -24,7 +24,14 @@ def install(app: FastAPI) -> None:
     app.state.pages = Pages(i18n.load_translations())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
-        shopper, products, account, notifications, merchant, stock, catalog, merchant_orders,
+        shopper,
+        products,
+        account,
+        notifications,
+        merchant,
+        stock,
+        catalog,
+        merchant_orders,
     ):
         app.include_router(module.router)
     errors.install(app)
