@@ -6,8 +6,8 @@ import asyncio
 
 import httpx
 
-from o2o.api.sse import channel_events
 from o2o.core.broker import InProcessBroker
+from o2o.http.sse import channel_events
 
 
 async def test_events_are_framed_filtered_and_stop_on_disconnect() -> None:

@@ -7,13 +7,35 @@ from fastapi.staticfiles import StaticFiles
 
 from o2o.web import errors, i18n
 from o2o.web.render import STATIC_DIR, Pages
-from o2o.web.routes import account, catalog, merchant, products, shopper, stock
+from o2o.web.routes import (
+    account,
+    cart,
+    catalog,
+    checkout,
+    merchant,
+    orders,
+    products,
+    shopper,
+    stock,
+    wallet,
+)
 
 
 def install(app: FastAPI) -> None:
     """Call after the API's error handlers are installed: page errors wrap them."""
     app.state.pages = Pages(i18n.load_translations())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (shopper, products, account, merchant, stock, catalog):
+    for module in (
+        shopper,
+        products,
+        cart,
+        checkout,
+        orders,
+        wallet,
+        account,
+        merchant,
+        stock,
+        catalog,
+    ):
         app.include_router(module.router)
     errors.install(app)

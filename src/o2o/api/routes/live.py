@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from o2o.api.deps import IdPath, SessionDep
-from o2o.api.sse import channel_events
 from o2o.catalog import service as catalog_service
 from o2o.core.broker import Broker
+from o2o.http.sse import channel_events
 
 router = APIRouter(tags=["live"])
 

@@ -12,8 +12,8 @@ from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.api.idempotency import IdempotencyKey
 from o2o.api.routes.orders import _maybe_idempotent, providers_of
 from o2o.api.routes.stock import _staff_store
-from o2o.api.sse import channel_events
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from o2o.http.sse import channel_events
 from o2o.orders import queries as orders_queries
 from o2o.orders import service as orders_service
 from o2o.orders.channels import store_channel

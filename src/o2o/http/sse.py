@@ -1,4 +1,7 @@
-"""Server-sent events from broker channels, with heartbeats, ending when the client leaves."""
+"""Server-sent events from broker channels, with heartbeats, ending when the client leaves.
+
+Shared by both edges (the API streams and the pages' live updates).
+"""
 
 from __future__ import annotations
 
