@@ -20,7 +20,7 @@ from o2o.merchants.exceptions import StoreNotFound
 from o2o.orders import placement, quotes
 from o2o.orders import queries as orders_queries
 from o2o.orders import service as orders_service
-from o2o.orders.exceptions import FulfilmentNotOffered
+from o2o.orders.exceptions import EmptyOrder, FulfilmentNotOffered
 from o2o.orders.models import Fulfilment
 from o2o.orders.schemas import AddressIn, FulfilmentQuote, LineIn, OrderCreate, QuoteRequest
 from o2o.regions import service as regions_service
@@ -201,28 +201,34 @@ async def place(
     phone: Annotated[str, Form(max_length=32)] = "",
     note: Text = "",
 ) -> Response:
-    """Place the order (one transaction, at most once per form) and start paying for it."""
+    """Place the order (one transaction, at most once per form) and start paying for it.
+
+    The one-time key covers what the form says; the lines are the cart's. A repeat of a form
+    that went through finds its outcome even though the cart has moved on."""
     cart = cart_of(request, viewer.user_id)
     group = _pick_group(await cart_lines.groups(session, cart), from_store)
     form = CheckoutForm(
         fulfilment, address_text, address_lat, address_lng, contact_name, phone, note, form_key
     )
-    if group is None:
-        return redirect(request, "/orders")  # already placed (the cart moved on), or empty
-    try:
-        kind = Fulfilment(fulfilment)
-    except ValueError:
-        problem = FulfilmentNotOffered("Choose how to get the order.", field="fulfilment")
-        return await _page(request, session, viewer, group, store_id, form, problem=problem)
-    data = OrderCreate(
-        store_id=store_id,
-        fulfilment=kind,
-        lines=[LineIn(variant_id=v.line.variant_id, qty=v.line.qty) for v in group.lines],
-        address=form.address(),
-        note=note.strip(),
-    )
+    address = form.address()
+    said = {
+        "from": from_store,
+        "store_id": store_id,
+        "fulfilment": fulfilment,
+        "address": address.model_dump(mode="json") if address else None,
+        "note": note.strip(),
+    }
 
     async def action() -> dict[str, Any]:
+        if group is None:
+            raise EmptyOrder("The cart has nothing from this store.", field="lines")
+        data = OrderCreate(
+            store_id=store_id,
+            fulfilment=_fulfilment(fulfilment),
+            lines=[LineIn(variant_id=v.line.variant_id, qty=v.line.qty) for v in group.lines],
+            address=address,
+            note=note.strip(),
+        )
         orders = await placement.place_orders(
             session, shopper_id=viewer.user_id, requests=[data], policy=policy_of(request)
         )
@@ -244,17 +250,28 @@ async def place(
             user_id=viewer.user_id,
             route="/checkout",
             key=form_key,
-            body={"from": from_store, **data.model_dump(mode="json")},
+            body=said,
             action=action,
         )
     except DomainError as exc:
         if exc.status >= 500:
             raise
+        # The rollback expired what was read before: read the cart's lines again.
+        again = _pick_group(await cart_lines.groups(session, cart), from_store)
+        if again is None:
+            return redirect(request, "/cart")
         status = 409 if exc.status == 409 else 400
         return await _page(
-            request, session, viewer, group, store_id, form, problem=exc, status=status
+            request, session, viewer, again, store_id, form, problem=exc, status=status
         )
     kick_relay(request)
     cart.drop_store(from_store)
     save(request, cart)
     return redirect(request, str(outcome["next"]))
+
+
+def _fulfilment(value: str) -> Fulfilment:
+    try:
+        return Fulfilment(value)
+    except ValueError:
+        raise FulfilmentNotOffered("Choose how to get the order.", field="fulfilment") from None
