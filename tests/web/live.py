@@ -83,6 +83,9 @@ def serve(tmp: Path) -> Iterator[LiveServer]:
         data_dir=tmp / "data",
         secret_key="browser-test-secret-0123456789",
         demo_mode=True,
+        # The relay runs in process, as in `o2o demo`: the demo wallet's payment notification
+        # reaches the app and the order's live stream.
+        worker_in_process=True,
         # No internet here: tiles fail to load and the pages must still work.
         map_tiles_url="http://127.0.0.1:9/{z}/{x}/{y}.png",
     )

@@ -66,8 +66,7 @@ async def orders_of(session: AsyncSession, email: str) -> int:
 
     user_id = await session.scalar(select(User.id).where(User.email == email))
     return int(
-        await session.scalar(select(func.count(Order.id)).where(Order.shopper_id == user_id))
-        or 0
+        await session.scalar(select(func.count(Order.id)).where(Order.shopper_id == user_id)) or 0
     )
 
 
@@ -87,7 +86,8 @@ async def test_cart_adds_steps_and_removes(
     page = await client.get("/cart")
     assert page.status_code == 200
     assert page.text.count('class="panel cart-store"') == 2
-    assert "Test Store A" in page.text and "Test Store B" in page.text
+    assert "Test Store A" in page.text
+    assert "Test Store B" in page.text
     vid = world.variant_ids[("M", "Black")]
     token = csrf_of(page.text)
     for qty in ("2", "0"):
@@ -132,7 +132,8 @@ async def test_checkout_pay_with_the_wallet_and_see_the_code(
     page = await client.get(f"/checkout?store={world.store.id}")
     # Then the options are what the store offers (no shipping), pickup first
     assert 'value="pickup" checked' in page.text
-    assert 'value="reserve"' in page.text and 'value="delivery"' in page.text
+    assert 'value="reserve"' in page.text
+    assert 'value="delivery"' in page.text
     assert 'value="shipping"' not in page.text
     # When the same form is sent twice
     key = FORM_KEY.search(page.text)
@@ -155,18 +156,21 @@ async def test_checkout_pay_with_the_wallet_and_see_the_code(
 
     pay = await client.get(first.headers["location"] + "?lang=zh_CN")
     assert pay.status_code == 200
-    assert "<svg" in pay.text and "请用钱包App扫码支付" in pay.text
+    assert "<svg" in pay.text
+    assert "请用钱包App扫码支付" in pay.text
     assert "open-wallet" not in pay.text  # demo mode only
     order_id = int(first.headers["location"].split("/")[2])
     order = await session.get(Order, order_id, populate_existing=True)
-    assert order is not None and order.payment_id is not None
+    assert order is not None
+    assert order.payment_id is not None
 
     # When the wallet opens the QR's link and pays
     wallet = demo_wallet.wallet_in(app.state.payment_providers)
     link = f"/wallet/demo/{order.payment_id}?t={wallet.token_for(order.payment_id)}"
     screen = await client.get(link + "&lang=en")
     assert screen.status_code == 200
-    assert "Urban Test" in screen.text and "¥" in screen.text
+    assert "Urban Test" in screen.text
+    assert "¥" in screen.text
     paid = await client.post(
         f"/wallet/demo/{order.payment_id}",
         data={"t": wallet.token_for(order.payment_id), "csrf_token": csrf_of(screen.text)},
@@ -179,13 +183,15 @@ async def test_checkout_pay_with_the_wallet_and_see_the_code(
     shown = await client.get(f"/orders/{order_id}")
     assert 'data-status="paid"' in shown.text
     code = re.search(r'id="pickup-code">([0-9A-Z*~$=U-]+)<', shown.text)
-    assert code and code.group(1).count("-") == 2
+    assert code
+    assert code.group(1).count("-") == 2
     assert "Cancel order" in shown.text
     # And the pay page now leads to the order
     again = await client.get(f"/orders/{order_id}/pay")
     assert again.status_code == 303
     history = await client.get("/orders?lang=zh_CN")
-    assert f'href="/orders/{order_id}"' in history.text and "已支付" in history.text
+    assert f'href="/orders/{order_id}"' in history.text
+    assert "已支付" in history.text
 
 
 async def test_a_bad_wallet_token_is_not_found(
@@ -257,13 +263,15 @@ async def test_reserve_skips_paying_and_can_be_cancelled(
     assert r.status_code == 303
     assert re.fullmatch(r"/orders/\d+", r.headers["location"])
     page = await client.get(r.headers["location"])
-    assert 'id="pickup-code"' in page.text and "Held for you until" in page.text
+    assert 'id="pickup-code"' in page.text
+    assert "Held for you until" in page.text
     cancelled = await client.post(
         r.headers["location"] + "/cancel", data={"csrf_token": csrf_of(page.text)}
     )
     assert cancelled.status_code == 303
     page = await client.get(r.headers["location"] + "?lang=zh_CN")
-    assert 'data-status="cancelled"' in page.text and "已取消" in page.text
+    assert 'data-status="cancelled"' in page.text
+    assert "已取消" in page.text
     assert "cancel-order" not in page.text
 
 

@@ -85,6 +85,10 @@ def handlers(w: Wiring) -> dict[str, Handler]:
         if signed is None:
             return
         body, headers = signed
+        # End this read before the platform handles the notification: on SQLite every
+        # transaction holds the write lock (BEGIN IMMEDIATE), and an in-process delivery
+        # would wait on it until "database is locked".
+        await session.commit()
         status, text = await w.deliver("/api/v1/payments/demo/notify", body, headers)
         if status != 200 or text.strip() != "success":
             raise RuntimeError(f"the platform answered {status} {text[:80]!r}; will retry")

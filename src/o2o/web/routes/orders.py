@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from o2o.catalog.labels import qr_svg
 from o2o.core.broker import Broker
 from o2o.core.db import Database
 from o2o.http.deps import IdPath, SessionDep
@@ -27,6 +26,7 @@ from o2o.payments.service import Providers
 from o2o.regions import service as regions_service
 from o2o.web import deps, vocabulary, when
 from o2o.web.deps import UserDep
+from o2o.web.qr import scalable_qr
 from o2o.web.render import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.check_csrf)])
@@ -122,7 +122,7 @@ async def order_page(
             "order": view,
             "store": store,
             "when": await _clock(request, session, order),
-            "qr": qr_svg(code.code, scale=8) if code is not None and live_code else None,
+            "qr": scalable_qr(code.code) if code is not None and live_code else None,
             "can_cancel": order.status in state.SHOPPER_CANCELS[order.fulfilment],
             "awaiting_payment": order.status == OrderStatus.PLACED
             and order.fulfilment != Fulfilment.RESERVE,
@@ -164,7 +164,7 @@ async def pay_page(
             "store": store,
             "merchant": merchant,
             "payment": payment,
-            "qr": qr_svg(payment.qr_payload, scale=6) if payment else None,
+            "qr": scalable_qr(payment.qr_payload, scale=6) if payment else None,
             "wallet_link": wallet_link,
             "deadline": (payment.expires_at if payment else order.hold_until),
             "when": await _clock(request, session, order),
