@@ -308,3 +308,26 @@ async def test_history_is_paginated_newest_first(
     second = await client.get(older.group(1))
     assert f'href="/orders/{ids[0]}"' in second.text
     assert "Older orders" not in second.text
+
+
+TITLES = {
+    "en": ("My orders", "Cart", "Checkout", "Scan with your wallet app", "Progress"),
+    "zh_CN": ("我的订单", "购物车", "确认订单", "请用钱包App扫码支付", "订单进度"),
+}
+
+
+@pytest.mark.parametrize(("lang", "marker"), [("en", 'lang="en"'), ("zh_CN", 'lang="zh-CN"')])
+async def test_order_pages_render_in_both_languages(
+    client: httpx.AsyncClient, world: World, shopper: str, lang: str, marker: str
+) -> None:
+    await log_in(client, shopper)
+    await add(client, world)
+    placed = await checkout(client, world)
+    pay = placed.headers["location"]
+    await add(client, world)
+    paths = ("/orders", "/cart", f"/checkout?store={world.store.id}", pay, pay[:-4])
+    for path, title in zip(paths, TITLES[lang], strict=True):
+        r = await client.get(f"{path}{'&' if '?' in path else '?'}lang={lang}")
+        assert r.status_code == 200, (path, r.text[:300])
+        assert marker in r.text, path
+        assert title in r.text, path
