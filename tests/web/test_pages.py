@@ -26,7 +26,6 @@ def shopper_pages(w: World) -> list[str]:
         "/login",
         "/me",
         "/deals",
-        "/orders",
     ]
 
 

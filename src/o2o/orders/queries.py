@@ -7,7 +7,9 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from o2o.inventory import queries as inventory_queries
 from o2o.merchants.models import Store
+from o2o.merchants.schemas import NearbyStoreRead
 from o2o.orders import state
 from o2o.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from o2o.orders.schemas import (
@@ -158,3 +160,30 @@ async def store_orders(
     if before_id is not None:
         query = query.where(Order.id < before_id)
     return list(await session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
+
+
+async def stores_that_can_fill(
+    session: AsyncSession,
+    *,
+    merchant_id: int,
+    lines: dict[int, int],
+    lat: float,
+    lng: float,
+    radius_m: float,
+    limit: int = 8,
+) -> list[NearbyStoreRead]:
+    """The merchant's stores near a point that have every line's quantity available now,
+    nearest first: where a checkout could move its order to."""
+    if not lines:
+        return []
+    first, qty = next(iter(lines.items()))
+    page = await inventory_queries.nearby_with_stock(
+        session, lat=lat, lng=lng, radius_m=radius_m, variant_id=first, min_qty=qty, limit=50
+    )
+    mine = [s for s in page.items if s.merchant_id == merchant_id]
+    stock = await inventory_queries.available_at(
+        session, variant_ids=list(lines), store_ids=[s.id for s in mine]
+    )
+    return [s for s in mine if all(stock.get(s.id, {}).get(v, 0) >= q for v, q in lines.items())][
+        :limit
+    ]

@@ -137,3 +137,43 @@ def _to_login(request: Request) -> Response:
     if request.headers.get("hx-request"):
         return Response(status_code=401, headers={"HX-Redirect": "/login"})
     return redirect(request, f"/login?next={quote(target, safe='')}")
+
+
+# Problems of checkout, orders and paying, as a shopper should read them.
+CODES.update(
+    {
+        "insufficient_stock": N_(
+            "The store no longer has enough of an item. Lower the quantity or choose another store."
+        ),
+        "outside_delivery_radius": N_(
+            "That address is outside this store's delivery area. Choose a nearer store, or pick up."
+        ),
+        "address_required": N_("Enter the address and tap its place on the map."),
+        "pickup_window_invalid": N_(
+            "The store cannot have it ready in time (it may be closed). Choose another store."
+        ),
+        "fulfilment_not_offered": N_("This store does not offer that. Choose another option."),
+        "store_unavailable": N_("This store is not taking orders now. Choose another store."),
+        "variant_not_sold_here": N_("This store does not sell one of the items."),
+        "no_shipping_source": N_("No store or warehouse can ship these items now."),
+        "empty_order": N_("Your cart is empty."),
+        "variant_not_found": N_("One of the items is no longer sold."),
+        "order_not_found": N_("There is no such order."),
+        "order_not_payable": N_(
+            "This order cannot be paid now: it is paid already, or the time to pay ran out."
+        ),
+        "invalid_transition": N_(
+            "The store has started on this order, so it can no longer be cancelled online. "
+            "Ask the store."
+        ),
+        "order_changed": N_("The order changed meanwhile. Reload the page and try again."),
+        "payment_not_found": N_("This payment link is not valid."),
+        "wallet_refused": N_("This payment was closed. Go back to the order and pay again."),
+        "unknown_provider": N_("This way of paying is not available."),
+        "idempotency_in_flight": N_("Your order is being placed. Wait a moment."),
+        "idempotency_key_reused": N_(
+            "This checkout was already sent. See your orders, or reload the page to start again."
+        ),
+        "idempotency_key_required": N_("This form has expired. Reload the page and send it again."),
+    }
+)

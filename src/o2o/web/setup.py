@@ -9,13 +9,17 @@ from o2o.web import errors, i18n
 from o2o.web.render import STATIC_DIR, Pages
 from o2o.web.routes import (
     account,
+    cart,
     catalog,
+    checkout,
     merchant,
     merchant_orders,
     notifications,
+    orders,
     products,
     shopper,
     stock,
+    wallet,
 )
 
 
@@ -26,6 +30,10 @@ def install(app: FastAPI) -> None:
     for module in (
         shopper,
         products,
+        cart,
+        checkout,
+        orders,
+        wallet,
         account,
         notifications,
         merchant,

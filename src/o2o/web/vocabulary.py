@@ -25,6 +25,50 @@ DEMO_LOGINS = (
     N_("courier"),
     N_("platform admin"),
 )
+
+# Order statuses as the shopper reads them (the stored value is the key).
+ORDER_STATUS = {
+    "placed": N_("Placed"),
+    "paid": N_("Paid"),
+    "accepted": N_("Accepted by the store"),
+    "preparing": N_("Being prepared"),
+    "ready": N_("Ready"),
+    "out_for_delivery": N_("Out for delivery"),
+    "shipped": N_("Shipped"),
+    "collected": N_("Collected"),
+    "delivered": N_("Delivered"),
+    "rejected": N_("Declined by the store"),
+    "cancelled": N_("Cancelled"),
+    "expired": N_("Expired"),
+}
+# Short forms for the status badges of the orders list.
+ORDER_BADGE = {
+    "placed": N_("Awaiting payment"),
+    "paid": N_("Paid"),
+    "accepted": N_("Accepted"),
+    "preparing": N_("Preparing"),
+    "ready": N_("Ready"),
+    "out_for_delivery": N_("On the way"),
+    "shipped": N_("Shipped"),
+    "collected": N_("Collected"),
+    "delivered": N_("Delivered"),
+    "rejected": N_("Declined"),
+    "cancelled": N_("Cancelled"),
+    "expired": N_("Expired"),
+}
+FULFILMENT = {
+    "pickup": N_("Pick up in store"),
+    "reserve": N_("Reserve to try"),
+    "delivery": N_("Delivery"),
+    "shipping": N_("Shipping"),
+}
+FULFILMENT_HINT = {
+    "pickup": N_("Pay now, collect at the counter with your code."),
+    "reserve": N_("We hold it at the store for you to try; pay there if you keep it."),
+    "delivery": N_("From the store to your door."),
+    "shipping": N_("Sent by courier to your address."),
+}
+
 # Orders in the console: statuses, fulfilment and the buttons that move an order on.
 ORDER_STATUSES = {
     "placed": N_("Awaiting payment"),

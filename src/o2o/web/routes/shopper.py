@@ -20,7 +20,6 @@ from o2o.merchants import queries as store_queries
 from o2o.merchants import service as merchants_service
 from o2o.regions.models import Region
 from o2o.web import deps, views
-from o2o.web.deps import ViewerDep
 from o2o.web.render import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.check_csrf)])
@@ -130,8 +129,3 @@ async def _products_at(
 @router.get("/deals")
 async def deals(request: Request) -> Response:
     return render(request, "shopper/coming.html", {"tab": "deals", "what": "deals"})
-
-
-@router.get("/orders")
-async def orders(request: Request, viewer: ViewerDep) -> Response:
-    return render(request, "shopper/coming.html", {"tab": "orders", "what": "orders"})

@@ -86,17 +86,25 @@
     if (s.fulfilment.delivery && s.distance_m <= s.delivery_radius_m) {
       delivery.textContent = fmt(text.delivered, { min: 5 * Math.round((15 + s.distance_m / 200) / 5) });
     } else { delivery.remove(); }
+    var radio = li.querySelector(".pick-store input");
+    radio.value = s.id;
+    li.querySelector(".pick-store span").textContent = fmt(text.buyAt, { store: a.textContent });
     var left = li.querySelector(".left");
     left.textContent = fmt(text.left, { num: s.available_qty });
     left.dataset.qty = s.available_qty;
     if (s.available_qty <= 3) { left.classList.add("few"); }
     return li;
   }
+  function buyable(yes, variantId) {
+    // The buttons buy the variant shown, at the store picked in the list.
+    document.getElementById("buy-variant").value = variantId;
+    document.querySelectorAll("#add-to-cart, #buy-now").forEach(function (b) { b.disabled = !yes; });
+  }
   function update() {
     var options = picked();
     markChips(options);
     var v = variantFor(options);
-    if (!v) { return; }
+    if (!v) { buyable(false, ""); return; }
     price.textContent = v.price;
     var url = new URL(window.location.href);
     url.searchParams.set("variant", v.id);
@@ -111,8 +119,13 @@
       .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
       .then(function (body) {
         if (mine !== seq) { return; }
+        var picked = (list.querySelector(".pick-store input:checked") || {}).value;
         list.replaceChildren.apply(list, body.items.map(row));
         empty.hidden = body.items.length > 0;
+        var again = list.querySelector('.pick-store input[value="' + picked + '"]') ||
+          list.querySelector(".pick-store input");
+        if (again) { again.checked = true; }
+        buyable(body.items.length > 0, v.id);
         list.dataset.variant = v.id;
       })
       .catch(function () { if (mine === seq) { empty.textContent = text.error; empty.hidden = false; } })
@@ -129,8 +142,12 @@
       var li = list.querySelector('li[data-store="' + m.store_id + '"]');
       if (!li) { return; }
       if (m.available <= 0) {
+        var wasPicked = li.querySelector(".pick-store input:checked");
         li.remove();
         empty.hidden = list.children.length > 0;
+        var first = list.querySelector(".pick-store input");
+        if (wasPicked && first) { first.checked = true; }
+        buyable(list.children.length > 0, list.dataset.variant);
         return;
       }
       var left = li.querySelector(".left");

@@ -1,0 +1,244 @@
+"""The shopper's orders: history, one order (timeline, code, cancel), paying, live updates."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from o2o.core.broker import Broker
+from o2o.core.db import Database
+from o2o.http.deps import IdPath, SessionDep
+from o2o.http.sse import channel_events, format_event
+from o2o.merchants import service as merchants_service
+from o2o.orders import queries as orders_queries
+from o2o.orders import service as orders_service
+from o2o.orders import state
+from o2o.orders.channels import order_channel
+from o2o.orders.models import Fulfilment, Order, OrderStatus
+from o2o.orders.policy import OrderPolicy
+from o2o.payments import service as payments_service
+from o2o.payments.models import PaymentStatus
+from o2o.payments.service import Providers
+from o2o.regions import service as regions_service
+from o2o.web import deps, vocabulary, when
+from o2o.web.deps import UserDep
+from o2o.web.qr import scalable_qr
+from o2o.web.render import redirect, render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.check_csrf)])
+PAGE = 10
+NAMES = {
+    "status_names": vocabulary.ORDER_STATUS,
+    "badge_names": vocabulary.ORDER_BADGE,
+    "fulfilment_names": vocabulary.FULFILMENT,
+}
+
+
+def policy_of(request: Request) -> OrderPolicy:
+    policy: OrderPolicy = request.app.state.order_policy
+    return policy
+
+
+def providers_of(request: Request) -> Providers:
+    providers: Providers = request.app.state.payment_providers
+    return providers
+
+
+def kick_relay(request: Request) -> None:
+    """After a commit that emitted events: let the relay look now, not at its next poll."""
+    relay = getattr(request.app.state, "relay", None)
+    if relay is not None:
+        relay.kick()
+
+
+async def _clock(request: Request, session: SessionDep, order: Order) -> Any:
+    """Times of this order in its city's time zone, in the page's language."""
+    region = await regions_service.get_region(session, region_id=order.region_id)
+    locale = deps.state(request).locale
+    return lambda at, d=True: when.local(at, timezone=region.timezone, locale=locale, with_date=d)
+
+
+@router.get("/orders")
+async def history(
+    request: Request,
+    session: SessionDep,
+    viewer: UserDep,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> Response:
+    """Newest first, a page at a time (``?before=`` the last id shown)."""
+    rows = await orders_queries.shopper_orders(
+        session, shopper_id=viewer.user_id, before_id=before, limit=PAGE
+    )
+    page = rows[:PAGE]
+    stores: dict[int, Any] = {}
+    items = []
+    for order in page:
+        if order.store_id not in stores:
+            stores[order.store_id] = await merchants_service.get_store(
+                session, store_id=order.store_id
+            )
+        clock = await _clock(request, session, order)
+        items.append(
+            {
+                "order": order,
+                "store": stores[order.store_id],
+                "lines": await orders_service.lines_of(session, order_id=order.id),
+                "placed": clock(order.created_at),
+            }
+        )
+    return render(
+        request,
+        "shopper/orders.html",
+        {
+            "tab": "orders",
+            "items": items,
+            "next_before": page[-1].id if len(rows) > PAGE else None,
+            "paged": before is not None,
+            **NAMES,
+        },
+    )
+
+
+@router.get("/orders/{order_id}")
+async def order_page(
+    request: Request, session: SessionDep, viewer: UserDep, order_id: IdPath
+) -> Response:
+    order = await orders_service.order_of_shopper(
+        session, order_id=order_id, shopper_id=viewer.user_id
+    )
+    view = await orders_queries.order_view(session, order)
+    store = await merchants_service.get_store(session, store_id=order.store_id)
+    code = view.pickup_code
+    live_code = code is not None and code.status == "active"
+    return render(
+        request,
+        "shopper/order.html",
+        {
+            "tab": "orders",
+            "order": view,
+            "store": store,
+            "when": await _clock(request, session, order),
+            "qr": scalable_qr(code.code) if code is not None and live_code else None,
+            "can_cancel": order.status in state.SHOPPER_CANCELS[order.fulfilment],
+            "awaiting_payment": order.status == OrderStatus.PLACED
+            and order.fulfilment != Fulfilment.RESERVE,
+            "final": order.status in state.FINAL,
+            **NAMES,
+        },
+    )
+
+
+@router.get("/orders/{order_id}/pay")
+async def pay_page(
+    request: Request, session: SessionDep, viewer: UserDep, order_id: IdPath
+) -> Response:
+    """The QR to scan with the wallet, the amount and the time left to pay. Turns into the
+    order page by itself once the payment is confirmed (``pay.js`` listens to the order)."""
+    order = await orders_service.order_of_shopper(
+        session, order_id=order_id, shopper_id=viewer.user_id
+    )
+    if order.status != OrderStatus.PLACED or order.fulfilment == Fulfilment.RESERVE:
+        return redirect(request, f"/orders/{order.id}")
+    payment = None
+    if order.payment_id is not None:
+        payment = await payments_service.get_payment(session, payment_id=order.payment_id)
+        if payment.status != PaymentStatus.PENDING:
+            payment = None
+    store = await merchants_service.get_store(session, store_id=order.store_id)
+    merchant = await merchants_service.get_merchant(session, merchant_id=order.merchant_id)
+    settings = deps.settings_of(request)
+    wallet_link = None
+    if payment is not None and payment.provider == "demo" and settings.demo_mode:
+        link = urlsplit(payment.qr_payload)
+        wallet_link = f"{link.path}?{link.query}"
+    return render(
+        request,
+        "shopper/pay.html",
+        {
+            "tab": "orders",
+            "order": order,
+            "store": store,
+            "merchant": merchant,
+            "payment": payment,
+            "qr": scalable_qr(payment.qr_payload, scale=6) if payment else None,
+            "wallet_link": wallet_link,
+            "deadline": (payment.expires_at if payment else order.hold_until),
+            "when": await _clock(request, session, order),
+        },
+    )
+
+
+@router.post("/orders/{order_id}/pay")
+async def start_payment(
+    request: Request, session: SessionDep, viewer: UserDep, order_id: IdPath
+) -> Response:
+    """A (new) payment for the order's checkout; asking again returns the pending one."""
+    await orders_service.start_payment(
+        session,
+        order_id=order_id,
+        shopper_id=viewer.user_id,
+        provider_name="demo",
+        providers=providers_of(request),
+    )
+    await session.commit()
+    return redirect(request, f"/orders/{order_id}/pay")
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel(
+    request: Request,
+    session: SessionDep,
+    viewer: UserDep,
+    order_id: IdPath,
+    reason: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    """Cancel while the state machine lets the shopper: stock back, money refunded. A repeat
+    (double tap) finds the order cancelled already and shows it."""
+    order = await orders_service.order_of_shopper(
+        session, order_id=order_id, shopper_id=viewer.user_id
+    )
+    if order.status != OrderStatus.CANCELLED:
+        await orders_service.cancel(
+            session,
+            order=order,
+            actor_user_id=viewer.user_id,
+            reason=reason,
+            providers=providers_of(request),
+        )
+        await session.commit()
+        kick_relay(request)
+    return redirect(request, f"/orders/{order_id}")
+
+
+@router.get("/orders/{order_id}/events")
+async def order_events(
+    request: Request, session: SessionDep, viewer: UserDep, order_id: IdPath
+) -> StreamingResponse:
+    """``order`` events as the order moves. The first event, sent once subscribed, is the
+    current status, so a change made while the page was loading is not missed."""
+    await orders_service.order_of_shopper(session, order_id=order_id, shopper_id=viewer.user_id)
+    await session.close()  # do not hold a connection for the life of the stream
+    broker: Broker = request.app.state.broker
+    database: Database = request.app.state.database
+
+    async def stream() -> AsyncIterator[str]:
+        frames = channel_events(
+            broker, [order_channel(order_id)], disconnected=request.is_disconnected, event="order"
+        )
+        yield await anext(frames)  # subscribed from here on
+        async with database.session() as fresh:
+            order = await orders_service.get_order(fresh, order_id=order_id)
+            now = {"type": "order", "order_id": order.id, "status": order.status.value}
+        yield format_event(now, event="order")
+        async for frame in frames:
+            yield frame
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
