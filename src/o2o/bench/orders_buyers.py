@@ -102,12 +102,12 @@ def _answer(response: httpx.Response, seconds: float) -> Answer:
 
 
 async def _send(
-    client: httpx.AsyncClient, buyer: Buyer, body: dict[str, Any], timeout: float
+    client: httpx.AsyncClient, buyer: Buyer, body: dict[str, Any], limit_s: float
 ) -> Answer:
     headers = {"Authorization": f"Bearer {buyer.token}", "Idempotency-Key": buyer.key}
     started = time.perf_counter()
     try:
-        response = await client.post(API, json=body, headers=headers, timeout=timeout)
+        response = await client.post(API, json=body, headers=headers, timeout=limit_s)
     except httpx.TransportError:  # a client-side timeout included: the server may go on
         answer = Answer(0, "transport")
     else:

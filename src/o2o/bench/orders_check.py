@@ -117,7 +117,8 @@ async def check_sale(
         (a.status, a.code)
         for b in buyers
         for a in b.answers
-        if (a.status < 500 and a.status not in (0, 201, 409)) or (a.status == 409 and a.code not in _EXPECTED)
+        if (a.status < 500 and a.status not in (0, 201, 409))
+        or (a.status == 409 and a.code not in _EXPECTED)
     )
     if odd:
         bad.append(f"unexpected answers: {dict(odd)}")

@@ -99,18 +99,21 @@ async def _catalog(
                 title=f"Bench item {p + 1}",
                 title_zh=f"测试商品{p + 1}",
                 variants=[
-                    VariantCreate(sku=f"B{p + 1}-{s + 1}", attributes={"size": str(s + 1)},
-                                  price=PRICE)
+                    VariantCreate(
+                        sku=f"B{p + 1}-{s + 1}", attributes={"size": str(s + 1)}, price=PRICE
+                    )
                     for s in range(sizes)
                 ],
-            ),  # fmt: skip
+            ),
         )
         product_ids.append(product.id)
         variant_ids += [v.id for v in await catalog_service.variants_of(session, product.id)]
     return product_ids, variant_ids
 
 
-async def add_buyers(session: AsyncSession, count: int, *, tag: str = "b") -> tuple[list[int], list[str]]:
+async def add_buyers(
+    session: AsyncSession, count: int, *, tag: str = "b"
+) -> tuple[list[int], list[str]]:
     """``count`` shoppers with an API token each. No password (hash ``!`` matches none): the
     benchmark authenticates with tokens only, and argon2 would take a minute per thousand."""
     result = await session.execute(
@@ -180,7 +183,8 @@ async def stock_grid(
     One store's level goes through ``inventory_service.set_on_hand`` (the real path, which
     also fills the copied store columns); the rest are copied set-wise from the stores."""
     first = await session.get(Store, store_ids[0])
-    assert first is not None
+    if first is None:
+        raise LookupError(f"store {store_ids[0]} vanished while seeding")
     for variant_id in variant_ids[:1]:
         await inventory_service.set_on_hand(
             session, store=first, variant_id=variant_id, on_hand=on_hand, kind=MovementKind.RESTOCK
@@ -227,9 +231,9 @@ async def add_variant(db: Database, shop: Shop, *, on_hand: int, label: str) -> 
             ),
         )  # fmt: skip
         variant = await session.scalar(select(Variant).where(Variant.product_id == product.id))
-        assert variant is not None
         store = await session.get(Store, shop.store_ids[0])
-        assert store is not None
+        if variant is None or store is None:
+            raise LookupError("the flash item or the store vanished while seeding")
         await inventory_service.set_on_hand(
             session, store=store, variant_id=variant.id, on_hand=on_hand, kind=MovementKind.RESTOCK
         )

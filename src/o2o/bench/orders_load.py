@@ -43,7 +43,7 @@ class LoadResult:
     offered_per_second: float = 0.0  # open loop only
 
     def as_dict(self) -> dict[str, Any]:
-        return {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
+        return {f: getattr(self, f) for f in self.__slots__}
 
 
 def hot(store_id: int, variant_id: int) -> Pick:
@@ -70,9 +70,7 @@ class _Tally:
         self.errors: Counter[str] = Counter()
         self.ok = 0
 
-    async def order(
-        self, client: httpx.AsyncClient, token: str, target: tuple[int, int]
-    ) -> None:
+    async def order(self, client: httpx.AsyncClient, token: str, target: tuple[int, int]) -> None:
         body = {"store_id": target[0], "fulfilment": "pickup",
                 "lines": [{"variant_id": target[1], "qty": 1}]}  # fmt: skip
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}
@@ -131,9 +129,7 @@ async def open_loop(
         while due < started + seconds:
             due += rng.expovariate(rate)
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            task = asyncio.create_task(
-                tally.order(client, tokens[sent % len(tokens)], pick(rng))
-            )
+            task = asyncio.create_task(tally.order(client, tokens[sent % len(tokens)], pick(rng)))
             sent += 1
             tasks.add(task)
             task.add_done_callback(tasks.discard)

@@ -42,15 +42,16 @@ VALUES (md5(random()::text)::varchar(16), :region, :merchant, :s, :shopper, 'pic
   '', now(), now()) RETURNING id AS order_id \gset
 INSERT INTO order_lines (order_id, variant_id, product_id, title, title_zh, sku, attributes,
   unit_price, qty, line_total, returned_qty)
-VALUES (:order_id, :v, :product, 'Bench item', '测试商品', 'B-1', '{"size": "1"}', 9900, 1, 9900, 0);
+VALUES (:order_id, :v, :product, 'Bench item', '测试商品', 'B-1', '{"size": "1"}', 9900, 1, 9900,
+  0);
 INSERT INTO order_events (order_id, from_status, status, note, at)
 VALUES (:order_id, NULL, 'placed', '', now());
 INSERT INTO outbox (topic, payload, created_at, available_at, attempts, last_error)
-VALUES ('order.placed', json_build_object('order_id', :order_id, 'status', 'placed',
-  'store_id', :s, 'total', 9900, 'currency', 'CNY'), now(), now(), 0, '');
+VALUES ('order.placed', json_build_object('order_id', :order_id::bigint, 'status', 'placed',
+  'store_id', :s::bigint, 'total', 9900, 'currency', 'CNY'), now(), now(), 0, '');
 INSERT INTO stock_reservations (store_id, variant_id, qty, reference, status, expires_at,
   created_at)
-VALUES (:s, :v, 1, 'order:' || :order_id, 'held', now() + interval '15 minutes', now());
+VALUES (:s, :v, 1, 'order:' || :order_id::bigint, 'held', now() + interval '15 minutes', now());
 """
 CONDITIONAL = (
     r"""

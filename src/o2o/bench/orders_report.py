@@ -15,6 +15,7 @@ O1_TARGET = 0.30
 O2_TARGET = 0.40
 P99_TARGET_MS = 50.0
 
+
 def _ratio(report: Report, workload: str) -> tuple[Series | None, Series | None, float]:
     http = report.find(workload, http_name(report.options.workers[0]))
     ceiling = report.find(workload, CONDITIONAL)
@@ -58,11 +59,14 @@ def _series_rows(report: Report, workload: str) -> list[str]:
     rows = ["| system | reps | orders/s (median) | of ceiling | p50 ms | p99 ms | failed |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for s in (s for s in report.series if s.workload == workload):
-        share = f"{s.per_second / ceiling.per_second:.2f}" if ceiling and ceiling.per_second else "–"
+        share = (
+            f"{s.per_second / ceiling.per_second:.2f}" if ceiling and ceiling.per_second else "–"
+        )
         if s.http:
             failed = sum(r.failed for r in s.http)
+            p50, p99 = s.median("p50_ms"), s.median("p99_ms")
             rows.append(f"| {s.system} | {len(s.http)} | {s.per_second:,.0f} | {share} "
-                        f"| {s.median('p50_ms'):.1f} | {s.median('p99_ms'):.1f} | {failed} |")  # fmt: skip
+                        f"| {p50:.1f} | {p99:.1f} | {failed} |")  # fmt: skip
         else:
             lat = sorted(r.latency_avg_ms for r in s.pg)[len(s.pg) // 2] if s.pg else 0.0
             failed = sum(r.failed for r in s.pg)
@@ -144,4 +148,3 @@ def write_section(doc: Path, section: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section
     doc.write_text(text)
-

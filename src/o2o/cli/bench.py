@@ -93,8 +93,9 @@ def orders(
     runs: int = typer.Option(100, help="O1: randomized small sales (100 buyers, 10 units)."),
     small_buyers: int = typer.Option(100, help="Buyers per randomized small sale."),
     small_units: int = typer.Option(10, help="Units per randomized small sale."),
-    workers: list[int] = typer.Option([1], help="uvicorn workers; repeat (--workers 1 "
-                                      "--workers 2) to measure each."),  # fmt: skip
+    workers: list[int] = typer.Option(
+        [1], help="uvicorn workers; repeat (--workers 1 --workers 2) to measure each."
+    ),
     clients: int = typer.Option(32, help="Concurrent clients for HTTP and pgbench throughput."),
     duration: float = typer.Option(8.0, help="Seconds per throughput repetition."),
     reps: int = typer.Option(3, help="Alternating repetitions per system (medians reported)."),
