@@ -84,3 +84,59 @@ def geo(
     console.print(markdown(report, command))
     for text, ok in targets(report):
         console.print(("[green]met[/] " if ok else "[red]missed[/] ") + text)
+
+
+@bench_app.command("orders")
+def orders(
+    buyers: int = typer.Option(1_000, help="O1: concurrent buyers in the big flash sale."),
+    units: int = typer.Option(100, help="O1: units on sale in the big flash sale."),
+    runs: int = typer.Option(100, help="O1: randomized small sales (100 buyers, 10 units)."),
+    small_buyers: int = typer.Option(100, help="Buyers per randomized small sale."),
+    small_units: int = typer.Option(10, help="Units per randomized small sale."),
+    workers: list[int] = typer.Option(
+        [1], help="uvicorn workers; repeat (--workers 1 --workers 2) to measure each."
+    ),
+    clients: int = typer.Option(32, help="Concurrent clients for HTTP and pgbench throughput."),
+    duration: float = typer.Option(8.0, help="Seconds per throughput repetition."),
+    reps: int = typer.Option(3, help="Alternating repetitions per system (medians reported)."),
+    stores: int = typer.Option(200, help="O2: stores (every one stocks every variant)."),
+    products: int = typer.Option(100, help="O2: products (x --sizes variants each)."),
+    sizes: int = typer.Option(5, help="O2: variants per product."),
+    o2: bool = typer.Option(True, help="Run O2 (platform-wide orders)."),
+    seed: int = typer.Option(20_240_601, help="Random seed (same seed, same buyers)."),
+    pg: str = typer.Option(
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+        help="Admin DSN of the PostgreSQL server (fresh databases are created and dropped).",
+    ),
+    docs: Path = typer.Option(Path("docs/benchmarks.md"), help="Where the results go."),
+    write_docs: bool = typer.Option(True, help="Write the Orders section of --docs."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """O1 (flash sale: correctness and a hot level) and O2 (Zipf orders over many stores),
+    through the real API under uvicorn, side by side with pgbench on the same SQL."""
+    from o2o.bench import orders as bench_orders
+    from o2o.bench import orders_report
+
+    options = bench_orders.Options(
+        pg_admin_dsn=pg, buyers=buyers, units=units, runs=runs, small_buyers=small_buyers,
+        small_units=small_units, workers=tuple(workers), clients=clients, seconds=duration,
+        reps=reps, stores=stores, products=products, sizes=sizes, seed=seed, o2=o2,
+    )  # fmt: skip
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    try:
+        with Progress(*columns, console=console, transient=as_json) as progress:
+            report = asyncio.run(bench_orders.run(options, _Bars(progress, quiet=as_json)))
+    except RuntimeError as exc:  # pgbench missing, server failed to start: say so plainly
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    command = "o2o " + shlex.join(sys.argv[1:])
+    section = orders_report.markdown(report, command)
+    if write_docs:
+        orders_report.write_section(docs, section)
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))  # noqa: T201 (the --json output)
+        return
+    console.print(section)
+    for text, ok in orders_report.targets(report):
+        console.print(("[green]met[/] " if ok else "[red]missed[/] ") + text)

@@ -78,6 +78,22 @@ async def _take(session: AsyncSession, *, store_id: int, variant_id: int, qty: i
     return row is not None
 
 
+async def _has_expired(
+    session: AsyncSession, *, store_id: int, variant_id: int, now: datetime
+) -> bool:
+    found = await session.scalar(
+        select(Reservation.id)
+        .where(
+            Reservation.store_id == store_id,
+            Reservation.variant_id == variant_id,
+            Reservation.status == ReservationStatus.HELD,
+            Reservation.expires_at <= now,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def _end_expired(
     session: AsyncSession, *, store_id: int, variant_id: int, now: datetime
 ) -> int:
@@ -121,8 +137,16 @@ async def reserve(
     now = now or utcnow()
     for variant_id, qty in _merge(lines):
         if not await _take(session, store_id=store.id, variant_id=variant_id, qty=qty):
-            await _lock_levels(session, [(store.id, variant_id)])
-            freed = await _end_expired(session, store_id=store.id, variant_id=variant_id, now=now)
+            # Lock the level to sweep it only if there is an expired hold to sweep: a sold-out
+            # level refuses at once instead of queueing every refusal on its row lock (a
+            # flash sale's hundreds of refusals otherwise serialize there). No hold can
+            # become expired-at-``now`` after this read: new holds expire in the future.
+            freed = 0
+            if await _has_expired(session, store_id=store.id, variant_id=variant_id, now=now):
+                await _lock_levels(session, [(store.id, variant_id)])
+                freed = await _end_expired(
+                    session, store_id=store.id, variant_id=variant_id, now=now
+                )
             if not freed or not await _take(
                 session, store_id=store.id, variant_id=variant_id, qty=qty
             ):

@@ -1,0 +1,101 @@
+"""The flash-sale checker on tiny sales through a real server on PostgreSQL (no timings)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from o2o.bench.orders import Options, Report, Sale, one_sale
+from o2o.bench.orders_buyers import BEHAVIOURS, Answer, Buyer, make_buyers
+from o2o.bench.orders_check import Verdict
+from o2o.bench.orders_data import BenchDatabase, seed
+from o2o.bench.orders_load import zipf_pick
+from o2o.bench.orders_pgbench import parse
+from o2o.bench.orders_report import markdown, targets, write_section
+from o2o.bench.orders_server import api_server
+from o2o.core.db import Database
+from tests.conftest import PG_ADMIN_DSN, REQUIRE_SERVICES, _pg_available
+
+
+async def test_tiny_flash_sales_break_no_invariant() -> None:
+    # Given a server on a fresh PostgreSQL database
+    problem = await _pg_available()
+    if problem:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"PostgreSQL is required ({problem})")
+        pytest.skip(f"PostgreSQL is not reachable ({problem})")
+    async with BenchDatabase(PG_ADMIN_DSN, prefix="o2o_test_bench") as bdb:
+        db = Database.from_url(bdb.url)
+        try:
+            shop = await seed(db, buyers=30, on_hand=5)
+            async with api_server(bdb.url) as server:
+                # When 30 misbehaving buyers rush 5 units, three times
+                sales = [
+                    await one_sale(db, server.base_url, shop, buyers=30, units=5, seed=s)
+                    for s in range(3)
+                ]
+        finally:
+            await db.dispose()
+    # Then every unit is sold exactly once and nothing is broken
+    for sale in sales:
+        assert sale.verdict.violations == [], sale.verdict.violations
+        assert sale.verdict.sold == 5
+        assert sale.verdict.refused == 25
+        assert sale.verdict.requests > 30  # retries and twins really happened
+
+
+def test_buyers_are_reproducible_from_the_seed() -> None:
+    a = make_buyers(["t"], 200, random.Random(1))
+    b = make_buyers(["t"], 200, random.Random(1))
+    assert [(x.key, x.behaviour) for x in a] == [(y.key, y.behaviour) for y in b]
+    assert {x.behaviour for x in a} == set(BEHAVIOURS)
+    assert len({x.key for x in a}) == 200
+
+
+def test_one_key_with_two_orders_is_reported() -> None:
+    from o2o.bench.orders_check import _answers_agree
+
+    buyer = Buyer(0, "t", "k", "twin", [Answer(201, order_id=1), Answer(201, order_id=2)])
+    assert "2 different orders" in (_answers_agree(buyer) or "")
+    same = Buyer(0, "t", "k", "twin", [Answer(201, order_id=1, body=b"x")] * 2)
+    assert _answers_agree(same) is None
+
+
+def test_zipf_pick_favours_the_first_variants() -> None:
+    pick = zipf_pick([1, 2, 3], list(range(10, 110)), 1.1)
+    rng = random.Random(3)
+    seen = [pick(rng)[1] for _ in range(5_000)]
+    assert seen.count(10) > seen.count(11) > seen.count(60)
+    assert {s for s, _v in (pick(rng) for _ in range(200))} == {1, 2, 3}
+
+
+def test_pgbench_summary_is_parsed() -> None:
+    out = (
+        "number of transactions actually processed: 2040\n"
+        "number of failed transactions: 0 (0.000%)\n"
+        "latency average = 15.685 ms\n"
+        "tps = 1020.162 (without initial connection time)\n"
+    )
+    r = parse("x", 16, 2.0, out)
+    assert (r.transactions, r.failed, r.per_second, r.latency_avg_ms) == (2040, 0, 1020.162, 15.685)
+
+
+def test_report_section_names_a_violation_and_is_replaced_in_place(tmp_path: Path) -> None:
+    bad = Sale(7, 1.0, 0.5, Verdict(10, 100, 11, 89, 150, ["oversold: 11 units taken of 10"]),
+               5.0, 9.0)  # fmt: skip
+    report = Report(Options(runs=1), big_sale=None, small_sales=[bad])
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nkept\n")
+    write_section(doc, markdown(report, "o2o bench orders --runs 1"))
+    write_section(doc, markdown(report, "o2o bench orders --runs 1"))
+    text = doc.read_text()
+    assert "kept" in text
+    assert text.count("o2o bench orders: start") == 1
+    assert "seed 7: oversold: 11 units taken of 10" in text
+    assert targets(report)[0] == (
+        "O1: 0 oversold, 0 unsold while refused, 0 duplicate orders "
+        "(1 of 1 sales broke an invariant)",
+        False,
+    )
