@@ -132,10 +132,24 @@ async def reserve(
     """Hold ``(variant_id, qty)`` lines at ``store`` for ``reference`` until ``expires_at``.
 
     All or nothing: raises ``InsufficientStock`` (naming the first short variant and what is
-    available) and the caller rolls back.
+    available) and the caller rolls back. The hold rows are written first and the levels
+    updated last, so a level's row lock is held from here to the caller's commit only.
     """
     now = now or utcnow()
-    for variant_id, qty in _merge(lines):
+    merged = _merge(lines)
+    session.add_all(
+        Reservation(
+            store_id=store.id,
+            variant_id=variant_id,
+            qty=qty,
+            reference=reference,
+            expires_at=expires_at,
+            status=ReservationStatus.HELD,
+        )
+        for variant_id, qty in merged
+    )
+    await session.flush()
+    for variant_id, qty in merged:
         if not await _take(session, store_id=store.id, variant_id=variant_id, qty=qty):
             # Lock the level to sweep it only if there is an expired hold to sweep: a sold-out
             # level refuses at once instead of queueing every refusal on its row lock (a
@@ -162,17 +176,6 @@ async def reserve(
                     variant_id=variant_id,
                     available=available or 0,
                 )
-        session.add(
-            Reservation(
-                store_id=store.id,
-                variant_id=variant_id,
-                qty=qty,
-                reference=reference,
-                expires_at=expires_at,
-                status=ReservationStatus.HELD,
-            )
-        )
-    await session.flush()
 
 
 async def _end(

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.catalog.models import Product, Variant
@@ -21,11 +21,13 @@ from o2o.geo.distance import haversine_m
 from o2o.inventory import queries as inventory_queries
 from o2o.inventory import reservations
 from o2o.inventory.exceptions import InvalidQuantity, UnknownVariant
+from o2o.inventory.models import StockLevel
 from o2o.inventory.schemas import MAX_QTY
 from o2o.merchants import service as merchants_service
 from o2o.merchants.exceptions import StoreNotFound
 from o2o.merchants.models import Merchant, MerchantStatus, Store
 from o2o.orders import routing, windows
+from o2o.orders.events import order_payload
 from o2o.orders.exceptions import (
     AddressRequired,
     EmptyOrder,
@@ -40,10 +42,13 @@ from o2o.orders.policy import OrderPolicy
 from o2o.orders.pricing import Discounts, Draft, NoDiscounts, PricedLine, totals
 from o2o.orders.schemas import AddressIn, OrderCreate
 from o2o.redemption import service as redemption_service
-from o2o.redemption.models import CodeKind
+from o2o.redemption.models import CodeKind, RedemptionCode
 from o2o.regions import service as regions_service
 
 ORDER_PLACED = "order.placed"
+
+
+Items = dict[int, tuple[Variant, Product]]
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,21 @@ class Part:
 
     store: Store
     lines: dict[int, int]  # variant -> qty
+    items: Items
 
 
-def _merge_lines(data: OrderCreate) -> dict[int, int]:
+@dataclass
+class Placed:
+    """An order just placed, with what a response about it shows (no need to read it back)."""
+
+    order: Order
+    store: Store
+    lines: list[OrderLine]
+    events: list[OrderEvent]
+    code: RedemptionCode | None
+
+
+def merge_lines(data: OrderCreate) -> dict[int, int]:
     if not data.lines:
         raise EmptyOrder("Add at least one line to the order.", field="lines")
     merged: dict[int, int] = defaultdict(int)
@@ -69,19 +86,34 @@ def _merge_lines(data: OrderCreate) -> dict[int, int]:
     return dict(merged)
 
 
-async def _variants(session: AsyncSession, ids: list[int]) -> dict[int, tuple[Variant, Product]]:
-    rows = await session.execute(
-        select(Variant, Product)
+async def load_items(
+    session: AsyncSession, ids: list[int], *, store_id: int | None = None
+) -> tuple[Items, set[int]]:
+    """The variants with their products, in one query; with ``store_id``, also which of them
+    the store keeps a stock row for (sells at all)."""
+    stocked_here = StockLevel.id.isnot(None) if store_id is not None else literal(False)
+    query = (
+        select(Variant, Product, stocked_here)
         .join(Product, Product.id == Variant.product_id)
         .where(Variant.id.in_(ids))
     )
-    found = {variant.id: (variant, product) for variant, product in rows}
+    if store_id is not None:
+        query = query.outerjoin(
+            StockLevel,
+            and_(StockLevel.variant_id == Variant.id, StockLevel.store_id == store_id),
+        )
+    found: Items = {}
+    stocked: set[int] = set()
+    for variant, product, here in await session.execute(query):
+        found[variant.id] = (variant, product)
+        if here:
+            stocked.add(variant.id)
     if missing := sorted(set(ids) - set(found)):
         raise UnknownVariant(f"There is no item (variant) {missing[0]}.", field="lines")
-    return found
+    return found, stocked
 
 
-async def _open_store(session: AsyncSession, store_id: int) -> tuple[Store, Merchant]:
+async def open_store(session: AsyncSession, store_id: int) -> tuple[Store, Merchant]:
     try:
         store = await merchants_service.get_store(session, store_id=store_id)
     except StoreNotFound as exc:
@@ -93,7 +125,7 @@ async def _open_store(session: AsyncSession, store_id: int) -> tuple[Store, Merc
     return store, merchant
 
 
-def _offers(store: Store, fulfilment: Fulfilment) -> bool:
+def offers(store: Store, fulfilment: Fulfilment) -> bool:
     return {
         Fulfilment.PICKUP: store.offers_pickup,
         Fulfilment.RESERVE: store.offers_reserve,
@@ -119,7 +151,7 @@ def check_delivery(store: Store, address: AddressIn | None) -> int:
 
 
 async def _shipping_parts(
-    session: AsyncSession, data: OrderCreate, lines: dict[int, int], merchant_id: int
+    session: AsyncSession, data: OrderCreate, lines: dict[int, int], merchant_id: int, items: Items
 ) -> list[Part]:
     if data.address is None:
         raise AddressRequired("Shipping needs an address with its position.", field="address")
@@ -142,28 +174,24 @@ async def _shipping_parts(
         raise NoShippingSource(
             "No store or warehouse of this merchant has these items to ship.", field="lines"
         )
-    return [Part(by_id[store_id], take) for store_id, take in plan]
+    return [Part(by_id[store_id], take, items) for store_id, take in plan]
 
 
 async def _parts(session: AsyncSession, data: OrderCreate) -> list[Part]:
-    lines = _merge_lines(data)
-    variants = await _variants(session, list(lines))
-    merchants = {variant.merchant_id for variant, _ in variants.values()}
+    lines = merge_lines(data)
     if data.fulfilment == Fulfilment.SHIPPING and data.store_id is None:
+        items, _ = await load_items(session, list(lines))
+        merchants = {variant.merchant_id for variant, _ in items.values()}
         if len(merchants) != 1:
             raise VariantNotSoldHere("Ship one merchant's items per order.", field="lines")
-        return await _shipping_parts(session, data, lines, merchants.pop())
+        return await _shipping_parts(session, data, lines, merchants.pop(), items)
     if data.store_id is None:
         raise StoreUnavailable("Choose the store (store_id) for this order.", field="store_id")
-    store, _merchant = await _open_store(session, data.store_id)
+    store, _merchant = await open_store(session, data.store_id)
+    items, sold = await load_items(session, list(lines), store_id=store.id)
     if data.fulfilment == Fulfilment.SHIPPING:
-        return await _shipping_parts(session, data, lines, store.merchant_id)
-    foreign = [
-        v for v, (variant, _) in variants.items() if variant.merchant_id != store.merchant_id
-    ]
-    sold = await inventory_queries.stocked_variants(
-        session, store_id=store.id, variant_ids=list(lines)
-    )
+        return await _shipping_parts(session, data, lines, store.merchant_id, items)
+    foreign = [v for v, (variant, _) in items.items() if variant.merchant_id != store.merchant_id]
     unsold = sorted(set(foreign) | (set(lines) - sold))
     if unsold:
         raise VariantNotSoldHere(
@@ -171,7 +199,7 @@ async def _parts(session: AsyncSession, data: OrderCreate) -> list[Part]:
             field="lines",
             variant_id=unsold[0],
         )
-    return [Part(store, lines)]
+    return [Part(store, lines, items)]
 
 
 async def place_orders(
@@ -186,26 +214,61 @@ async def place_orders(
     """Place a checkout: one order per store, all sharing a checkout reference (and paid
     together). Stock is reserved for ``policy.reservation_ttl`` (reserve-to-try: the store's
     hold time). Raises a domain error, having created nothing, if any part is not possible."""
+    placed = await place_checkout(
+        session,
+        shopper_id=shopper_id,
+        requests=requests,
+        policy=policy,
+        discounts=discounts,
+        now=now,
+    )
+    return [p.order for p in placed]
+
+
+async def place_checkout(
+    session: AsyncSession,
+    *,
+    shopper_id: int,
+    requests: list[OrderCreate],
+    policy: OrderPolicy,
+    discounts: Discounts | None = None,
+    now: datetime | None = None,
+) -> list[Placed]:
+    """``place_orders``, returning each order with its lines, timeline and code as written,
+    so the caller can answer without reading them back.
+
+    The stock is taken last: the conditional updates of the stock levels are the checkout's
+    final statements, so a popular level's row lock is held only until the commit, not while
+    the order's rows are written."""
     now = now or utcnow()
     discounts = discounts or NoDiscounts()
     checkout_ref = secrets.token_hex(8)
-    orders: list[Order] = []
+    placed: list[Placed] = []
+    holds: list[tuple[Store, list[tuple[int, int]], str, datetime]] = []
     for data in requests:
-        parts = await _parts(session, data)
-        for part in parts:
-            orders.append(
-                await _place_part(
-                    session,
-                    data=data,
-                    part=part,
-                    shopper_id=shopper_id,
-                    policy=policy,
-                    discounts=discounts,
-                    checkout_ref=checkout_ref,
-                    now=now,
-                )
+        for part in await _parts(session, data):
+            done, hold = await _place_part(
+                session,
+                data=data,
+                part=part,
+                shopper_id=shopper_id,
+                policy=policy,
+                discounts=discounts,
+                checkout_ref=checkout_ref,
+                now=now,
             )
-    return orders
+            placed.append(done)
+            holds.append(hold)
+    for store, lines, reference, expires_at in holds:
+        await reservations.reserve(
+            session,
+            store=store,
+            lines=lines,
+            reference=reference,
+            expires_at=expires_at,
+            now=now,
+        )
+    return placed
 
 
 async def _place_part(
@@ -218,17 +281,14 @@ async def _place_part(
     discounts: Discounts,
     checkout_ref: str,
     now: datetime,
-) -> Order:
+) -> tuple[Placed, tuple[Store, list[tuple[int, int]], str, datetime]]:
     store = part.store
-    if not _offers(store, data.fulfilment):
+    if not offers(store, data.fulfilment):
         raise FulfilmentNotOffered(
             f"This store does not offer {data.fulfilment.value}.", field="fulfilment"
         )
     region = await regions_service.get_region(session, region_id=store.region_id)
-    variants = await _variants(session, list(part.lines))
-    priced = tuple(
-        PricedLine(variants[v][0], variants[v][1], q) for v, q in sorted(part.lines.items())
-    )
+    priced = tuple(PricedLine(*part.items[v], q) for v, q in sorted(part.lines.items()))
     order = Order(
         checkout_ref=checkout_ref,
         region_id=store.region_id,
@@ -280,60 +340,39 @@ async def _place_part(
     order.hold_until = hold
     session.add(order)
     await session.flush()
-    for line in priced:
-        session.add(
-            OrderLine(
-                order_id=order.id,
-                variant_id=line.variant.id,
-                product_id=line.product.id,
-                title=line.product.title,
-                title_zh=line.product.title_zh,
-                sku=line.variant.sku,
-                attributes=dict(line.variant.attributes or {}),
-                unit_price=line.unit_price,
-                qty=line.qty,
-                line_total=line.line_total,
-                returned_qty=0,
-            )
-        )
-    session.add(
-        OrderEvent(
+    lines = [
+        OrderLine(
             order_id=order.id,
-            from_status=None,
-            status=OrderStatus.PLACED,
-            note=data.note[:300],
-            at=now,
+            variant_id=line.variant.id,
+            product_id=line.product.id,
+            title=line.product.title,
+            title_zh=line.product.title_zh,
+            sku=line.variant.sku,
+            attributes=dict(line.variant.attributes or {}),
+            unit_price=line.unit_price,
+            qty=line.qty,
+            line_total=line.line_total,
+            returned_qty=0,
         )
+        for line in priced
+    ]
+    event = OrderEvent(
+        order_id=order.id,
+        from_status=None,
+        status=OrderStatus.PLACED,
+        note=data.note[:300],
+        at=now,
     )
-    await reservations.reserve(
-        session,
-        store=store,
-        lines=[(line.variant.id, line.qty) for line in priced],
-        reference=order.reference,
-        expires_at=hold,
-        now=now,
-    )
+    session.add_all([*lines, event])
+    code = None
     if data.fulfilment == Fulfilment.RESERVE:
-        await redemption_service.issue_code(
+        code = await redemption_service.issue_code(
             session,
             kind=CodeKind.PICKUP,
             merchant_id=store.merchant_id,
             store_id=store.id,
             subject=order.reference,
         )
-    emit(session, ORDER_PLACED, _event_payload(order))
-    await session.flush()
-    return order
-
-
-def _event_payload(order: Order) -> dict[str, object]:
-    return {
-        "order_id": order.id,
-        "status": order.status.value,
-        "fulfilment": order.fulfilment.value,
-        "store_id": order.store_id,
-        "merchant_id": order.merchant_id,
-        "shopper_id": order.shopper_id,
-        "total": order.total,
-        "currency": order.currency,
-    }
+    emit(session, ORDER_PLACED, order_payload(order))
+    hold_lines = [(line.variant.id, line.qty) for line in priced]
+    return Placed(order, store, lines, [event], code), (store, hold_lines, order.reference, hold)

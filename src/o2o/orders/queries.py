@@ -12,6 +12,7 @@ from o2o.merchants.models import Store
 from o2o.merchants.schemas import NearbyStoreRead
 from o2o.orders import state
 from o2o.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from o2o.orders.placement import Placed
 from o2o.orders.schemas import (
     EventRead,
     LineRead,
@@ -76,6 +77,23 @@ async def order_views(
             for_staff=for_staff,
         )
         for order in orders
+    ]
+
+
+def placed_views(placed: list[Placed]) -> list[OrderRead]:
+    """Views of orders just placed, from what was written (no reads)."""
+    siblings = [p.order.id for p in placed]
+    return [
+        _view(
+            p.order,
+            p.store,
+            siblings,
+            [LineRead.model_validate(line) for line in p.lines],
+            [EventRead.model_validate(e) for e in p.events],
+            p.code,
+            for_staff=False,
+        )
+        for p in placed
     ]
 
 

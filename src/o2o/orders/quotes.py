@@ -30,10 +30,10 @@ async def quote(
     option that is not possible says why (the code ``POST /orders`` would answer)."""
     now = now or utcnow()
     request = OrderCreate(store_id=data.store_id, fulfilment=Fulfilment.PICKUP, lines=data.lines)
-    lines = placement._merge_lines(request)
-    store, _merchant = await placement._open_store(session, data.store_id)
+    lines = placement.merge_lines(request)
+    store, _merchant = await placement.open_store(session, data.store_id)
     region = await regions_service.get_region(session, region_id=store.region_id)
-    variants = await placement._variants(session, list(lines))
+    variants, _ = await placement.load_items(session, list(lines))
     priced = tuple(PricedLine(*variants[v], q) for v, q in sorted(lines.items()))
     draft = Draft(shopper_id, store.merchant_id, store.id, priced)
     stock = (
@@ -58,7 +58,7 @@ async def quote(
             currency=region.currency,
         )
         try:
-            if not placement._offers(store, fulfilment):
+            if not placement.offers(store, fulfilment):
                 option.available, option.reason = False, "fulfilment_not_offered"
             elif fulfilment != Fulfilment.SHIPPING and not in_stock:
                 option.available, option.reason = False, "insufficient_stock"

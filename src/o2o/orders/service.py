@@ -17,6 +17,7 @@ from o2o.inventory.exceptions import InsufficientStock
 from o2o.inventory.models import MovementKind
 from o2o.merchants import service as merchants_service
 from o2o.orders import state
+from o2o.orders.events import order_payload
 from o2o.orders.exceptions import (
     InvalidTransition,
     NotPayable,
@@ -24,7 +25,6 @@ from o2o.orders.exceptions import (
     OrderNotFound,
 )
 from o2o.orders.models import Fulfilment, Order, OrderEvent, OrderLine, OrderStatus
-from o2o.orders.placement import _event_payload
 from o2o.orders.policy import OrderPolicy
 from o2o.payments import service as payments_service
 from o2o.payments.models import Payment, PaymentStatus
@@ -131,7 +131,7 @@ async def _move(
             at=now,
         )
     )
-    emit(session, STATUS_CHANGED, {**_event_payload(order), "from": current.value, "note": note})
+    emit(session, STATUS_CHANGED, {**order_payload(order), "from": current.value, "note": note})
 
 
 # -- payment --------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ async def _after_paid(session: AsyncSession, order: Order) -> None:
             session,
             DELIVERY_REQUESTED,
             {
-                **_event_payload(order),
+                **order_payload(order),
                 "address": order.address,
                 "promised_at": order.promised_at.isoformat() if order.promised_at else None,
             },

@@ -92,10 +92,10 @@ async def create_order(
     ``checkout_order_ids`` lists all of them (paid together)."""
 
     async def action() -> tuple[int, object]:
-        orders = await placement.place_orders(
+        placed = await placement.place_checkout(
             session, shopper_id=principal.user_id, requests=[body], policy=policy_of(request)
         )
-        view = await orders_queries.order_view(session, orders[0])
+        view = orders_queries.placed_views(placed)[0]
         return 201, view.model_dump(mode="json")
 
     return await idempotent(
@@ -120,18 +120,18 @@ async def create_checkout(
     """A cart spanning stores: one order per store, all or none, paid together."""
 
     async def action() -> tuple[int, object]:
-        orders = await placement.place_orders(
+        placed = await placement.place_checkout(
             session,
             shopper_id=principal.user_id,
             requests=body.orders,
             policy=policy_of(request),
         )
-        views = await orders_queries.order_views(session, orders)
+        orders = [p.order for p in placed]
         out = CheckoutRead(
             checkout_ref=orders[0].checkout_ref,
             total=sum(o.total for o in orders),
             currency=orders[0].currency,
-            orders=views,
+            orders=orders_queries.placed_views(placed),
         )
         return 201, out.model_dump(mode="json")
 
