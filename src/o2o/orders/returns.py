@@ -300,7 +300,7 @@ async def _check_returnable(
             f"The order is {order.status.value}; only goods handed over (collected or "
             "delivered) can come back. Cancel or reject it instead.",
             field="order_id",
-            status=order.status.value,
+            order_status=order.status.value,
         )
     payment = (
         await payments_service.get_payment(session, payment_id=order.payment_id)
