@@ -197,7 +197,8 @@ async def test_racing_desks_never_take_a_unit_back_twice_nor_refund_more_than_pa
             left = await session.scalar(
                 select(OrderLine.qty - OrderLine.returned_qty).where(OrderLine.id == line_id)
             )
-        assert left is not None and left >= 0
+        assert left is not None
+        assert left >= 0
         if left:
             last = await client.post(
                 f"/api/v1/stores/{counter.stores[0]}/returns",

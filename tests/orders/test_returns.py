@@ -203,7 +203,8 @@ async def test_exchange_adds_the_replacement_at_the_price_paid_and_moves_no_mone
     )
     await session.commit()
 
-    assert done.record.refund_amount == 0 and done.record.refund_id is None
+    assert done.record.refund_amount == 0
+    assert done.record.refund_id is None
     lines = await orders_service.lines_of(session, order_id=order["id"])
     assert [(x.variant_id, x.qty, x.returned_qty, x.unit_price) for x in lines] == [
         (m.id, 2, 1, PRICE),
@@ -258,18 +259,23 @@ async def test_the_window_closes_after_the_policy_period(
     scene = await make_scene(session)
     order = await collected_order(client, app, scene, [(scene.variants[1].id, 1)])
     policy = OrderPolicy(return_window=timedelta(days=30))
-    kwargs = {
-        "receiving_store": scene.store,
-        "order_id": order["id"],
-        "lines": [(order["lines"][0]["id"], 1)],
-        "reason": "late",
-        "actor_user_id": scene.clerk.id,
-        "providers": app.state.payment_providers,
-        "policy": policy,
-    }
+
+    async def return_one(days_later: timedelta) -> returns.ReturnDone:
+        return await returns.return_items(
+            session,
+            receiving_store=scene.store,
+            order_id=order["id"],
+            lines=[(order["lines"][0]["id"], 1)],
+            reason="late",
+            actor_user_id=scene.clerk.id,
+            providers=app.state.payment_providers,
+            policy=policy,
+            now=utcnow() + days_later,
+        )
+
     with pytest.raises(ReturnWindowClosed):
-        await returns.return_items(session, **kwargs, now=utcnow() + timedelta(days=30, seconds=1))  # type: ignore[arg-type]
-    done = await returns.return_items(session, **kwargs, now=utcnow() + timedelta(days=29))  # type: ignore[arg-type]
+        await return_one(timedelta(days=30, seconds=1))
+    done = await return_one(timedelta(days=29))
     assert done.record.refund_amount == PRICE
 
 
@@ -317,7 +323,8 @@ async def test_units_not_fit_to_sell_are_refunded_but_not_restocked(
         restock=False,
     )
     await session.commit()
-    assert done.record.refund_amount == PRICE and not done.record.restocked
+    assert done.record.refund_amount == PRICE
+    assert not done.record.restocked
     assert await level_of(session, desk.store, m.id) == (5, 0)
     assert await level_of(session, scene.store, m.id) == (9, 0)
     found = await session.scalar(select(Order.refunded).where(Order.id == order["id"]))

@@ -125,10 +125,11 @@ async def return_items(
         returned_after=returned_after,
         all_back_after=all_back,
     )
+    await steps.move_stock(session, receiving_store, order, rows, record, actor_user_id)
     if amount > 0:
+        # Last: once the provider has been asked, nothing here may fail and roll back.
         record.refund_amount = amount
         record.refund_id = await steps.refund(session, order, amount, reason, providers)
-    await steps.move_stock(session, receiving_store, order, rows, record, actor_user_id)
     await session.flush()
     await session.refresh(order)
     steps.announce(session, order, record, rows)

@@ -160,7 +160,14 @@ async def take_back(
     ``return`` refunds their share of what was paid to the original payment; an ``exchange``
     hands out another variant of the same product at the same price from this store's stock.
     The units go back on this store's shelf unless ``restock`` is false. Requires an
-    ``Idempotency-Key``. Codes: 409 ``return_not_allowed``, ``return_window_closed``,
+    ``Idempotency-Key``.
+
+    A returned unit refunds its price less its share of the order's discount (shares rounded
+    so that all refunds together never exceed the total); the delivery or shipping fee comes
+    back with the last unit. Returns are taken within the return window (30 days by default)
+    of the hand-over (collected or delivered), for orders paid online.
+
+    Codes: 409 ``return_not_allowed``, ``return_window_closed``,
     ``return_exceeds_quantity``, ``exchange_price_differs``, ``insufficient_stock``; 403
     ``store_of_another_merchant``; 422 ``invalid_return_lines``, ``return_reason_required``,
     ``exchange_target_invalid``; 404 ``order_not_found``, ``variant_not_found``."""
