@@ -1,8 +1,8 @@
 """order returns and exchanges
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-23 06:31:55
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-23 09:30:00
 
 What came back over a store's returns desk (``o2o.orders.returns``): one ``order_returns``
 row per return or exchange (receiving store, who, why, refund and its id) and one
@@ -19,8 +19,8 @@ from alembic import op
 
 from o2o.core.db import UTCDateTime
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
