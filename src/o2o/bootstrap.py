@@ -25,6 +25,7 @@ from o2o.api.routes import (
     orders,
     payments,
     regions,
+    returns,
     stock,
     store_orders,
     stores,
@@ -105,6 +106,7 @@ def create_app(
         stock,
         orders,
         payments,
+        returns,  # before store_orders: /orders/lookup is not an order id
         store_orders,
         notifications,
         webhooks,
@@ -118,6 +120,7 @@ def order_policy(settings: Settings) -> OrderPolicy:
     return OrderPolicy(
         reservation_ttl=timedelta(minutes=settings.reservation_ttl_minutes),
         pickup_grace=timedelta(minutes=settings.pickup_grace_minutes),
+        return_window=timedelta(days=settings.return_window_days),
     )
 
 

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # Orders: how long checkout holds stock until payment, and the grace after a pickup window.
     reservation_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
     pickup_grace_minutes: int = Field(default=24 * 60, ge=0, le=30 * 24 * 60)
+    # Days after the hand-over (collected, delivered) during which a store takes goods back.
+    return_window_days: int = Field(default=30, ge=0, le=365)
     # Run the outbox relay and timers inside the web process (the demo); else `o2o worker`.
     worker_in_process: bool = False
     # Let merchants' webhooks call loopback and private addresses (the demo and tests only:

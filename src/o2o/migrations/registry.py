@@ -16,6 +16,7 @@ def load_all_models() -> type[Base]:
     import o2o.notifications.models
     import o2o.notifications.webhook_models
     import o2o.orders.models
+    import o2o.orders.returns_models
     import o2o.payments.demo_wallet
     import o2o.payments.models
     import o2o.redemption.models

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from o2o.core.errors import Conflict, InvalidInput, NotFound
+from o2o.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class OrderNotFound(NotFound):
@@ -58,3 +58,47 @@ class StoreUnavailable(Conflict):
 class NoShippingSource(Conflict):
     code = "no_shipping_source"
     title = "No store or warehouse can ship these items"
+
+
+# -- returns and exchanges (o2o.orders.returns) ---------------------------------------------
+class ReturnNotAllowed(Conflict):
+    code = "return_not_allowed"
+    title = "This order cannot be returned"
+
+
+class ReturnWindowClosed(Conflict):
+    code = "return_window_closed"
+    title = "The time to return this order has passed"
+
+
+class ReturnExceedsQuantity(Conflict):
+    code = "return_exceeds_quantity"
+    title = "More units than are left to return on this line"
+
+
+class StoreOfAnotherMerchant(Forbidden):
+    code = "store_of_another_merchant"
+    title = "A store can only take back its own merchant's orders"
+
+
+class InvalidReturnLines(InvalidInput):
+    """No lines, a line twice, a line of another order, or a quantity below one."""
+
+    code = "invalid_return_lines"
+    title = "The lines to return are not valid"
+
+
+class ReturnReasonRequired(InvalidInput):
+    code = "return_reason_required"
+
+
+class ExchangeTargetInvalid(InvalidInput):
+    """An exchange must name, for each returned line, a variant of the same product."""
+
+    code = "exchange_target_invalid"
+    title = "Exchange each line for another variant of the same product"
+
+
+class ExchangePriceDiffers(Conflict):
+    code = "exchange_price_differs"
+    title = "Only a variant of the same price can be exchanged"

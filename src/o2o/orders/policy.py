@@ -14,3 +14,5 @@ class OrderPolicy:
     pickup_grace: timedelta = timedelta(hours=24)
     # Shipping promise: days after payment.
     shipping_days: int = 3
+    # Handed-over goods can be returned or exchanged in store this long after the hand-over.
+    return_window: timedelta = timedelta(days=30)
