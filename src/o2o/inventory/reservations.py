@@ -79,7 +79,7 @@ async def _take(session: AsyncSession, *, store_id: int, variant_id: int, qty: i
 
 
 async def _has_expired(
-    session: AsyncSession, *, store_id: int, variant_id: int, now: datetime
+    session: AsyncSession, *, store_id: int, variant_id: int, now: datetime, besides: str
 ) -> bool:
     found = await session.scalar(
         select(Reservation.id)
@@ -88,6 +88,7 @@ async def _has_expired(
             Reservation.variant_id == variant_id,
             Reservation.status == ReservationStatus.HELD,
             Reservation.expires_at <= now,
+            Reservation.reference != besides,
         )
         .limit(1)
     )
@@ -95,9 +96,10 @@ async def _has_expired(
 
 
 async def _end_expired(
-    session: AsyncSession, *, store_id: int, variant_id: int, now: datetime
+    session: AsyncSession, *, store_id: int, variant_id: int, now: datetime, besides: str = ""
 ) -> int:
-    """Release this level's expired holds; the caller holds the level's lock. Units freed."""
+    """Release this level's expired holds (but those of ``besides``, being written now and
+    not yet counted); the caller holds the level's lock. Units freed."""
     freed = list(
         await session.scalars(
             update(Reservation)
@@ -106,6 +108,7 @@ async def _end_expired(
                 Reservation.variant_id == variant_id,
                 Reservation.status == ReservationStatus.HELD,
                 Reservation.expires_at <= now,
+                Reservation.reference != besides,
             )
             .values(status=ReservationStatus.RELEASED, ended_at=now)
             .returning(Reservation.qty)
@@ -156,11 +159,10 @@ async def reserve(
             # flash sale's hundreds of refusals otherwise serialize there). No hold can
             # become expired-at-``now`` after this read: new holds expire in the future.
             freed = 0
-            if await _has_expired(session, store_id=store.id, variant_id=variant_id, now=now):
+            here = {"store_id": store.id, "variant_id": variant_id}
+            if await _has_expired(session, **here, now=now, besides=reference):
                 await _lock_levels(session, [(store.id, variant_id)])
-                freed = await _end_expired(
-                    session, store_id=store.id, variant_id=variant_id, now=now
-                )
+                freed = await _end_expired(session, **here, now=now, besides=reference)
             if not freed or not await _take(
                 session, store_id=store.id, variant_id=variant_id, qty=qty
             ):
