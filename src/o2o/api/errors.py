@@ -105,10 +105,16 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(sqlalchemy_exc.TimeoutError)
-    @app.exception_handler(sqlalchemy_exc.OperationalError)
+    @app.exception_handler(sqlalchemy_exc.DBAPIError)
     async def overloaded(request: Request, exc: Exception) -> JSONResponse:
-        # No connection free in time, a lock wait that gave up, the database unreachable:
-        # nothing was done (the transaction rolled back), so the client may simply retry.
+        # No connection free in time, a lock wait that gave up, the database unreachable or a
+        # connection lost: nothing was done (the transaction rolled back), so the client may
+        # simply retry. Any other database error is a bug: a 500, logged.
+        transient = isinstance(
+            exc, sqlalchemy_exc.TimeoutError | sqlalchemy_exc.OperationalError
+        ) or bool(getattr(exc, "connection_invalidated", False))
+        if not transient:
+            return await unexpected(request, exc)
         log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
         return problem(
             503,

@@ -61,9 +61,8 @@ async def idempotent(
     key = idempotency.check_key(key)
     digest = idempotency.request_hash(request.method, request.url.path, body)
     scope = idempotency.scope_for(user_id=principal.user_id, route=_route_of(request))
-    # End the read transaction of authentication first: the claim must commit on its own,
-    # and on SQLite a second open transaction would wait on the first one's lock.
-    await session.commit()
+    # The claim commits on its own, before the effect (with authentication's reads, which
+    # share its transaction and change nothing).
     outcome = await idempotency.claim(session, scope=scope, key=key, request_hash=digest)
     await session.commit()
     if isinstance(outcome, idempotency.Replay):
