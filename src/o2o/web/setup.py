@@ -14,6 +14,7 @@ from o2o.web.routes import (
     checkout,
     merchant,
     merchant_orders,
+    merchant_returns,
     notifications,
     orders,
     products,
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
         stock,
         catalog,
         merchant_orders,
+        merchant_returns,
     ):
         app.include_router(module.router)
     errors.install(app)

@@ -47,9 +47,7 @@ def _kick_relay(request: Request) -> None:
         relay.kick()
 
 
-async def _pick_store(
-    request: Request, session: SessionDep, viewer: UserDep, page: str
-) -> Response:
+async def pick_store(request: Request, session: SessionDep, viewer: UserDep, page: str) -> Response:
     """One store: go straight to its ``page``; several: the list of stores to choose from."""
     groups = await stores_of(session, viewer)
     stores = [s for _m, ss in groups for s in ss]
@@ -64,7 +62,7 @@ async def pick_orders_store(
 ) -> Response:
     if store is not None:
         return redirect(request, f"/merchant/stores/{store}/orders")
-    return await _pick_store(request, session, viewer, "orders")
+    return await pick_store(request, session, viewer, "orders")
 
 
 @router.get("/counter")
@@ -73,7 +71,7 @@ async def pick_counter_store(
 ) -> Response:
     if store is not None:
         return redirect(request, f"/merchant/stores/{store}/counter")
-    return await _pick_store(request, session, viewer, "counter")
+    return await pick_store(request, session, viewer, "counter")
 
 
 async def _board(
