@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts import service as accounts_service
 from o2o.accounts.exceptions import NotAuthenticated
@@ -21,6 +22,9 @@ from o2o.http.deps import (
     get_settings,
     get_storage,
 )
+from o2o.merchants import service as merchants_service
+from o2o.merchants.exceptions import StoreNotFound
+from o2o.merchants.models import Store
 
 __all__ = [
     "MAX_ID",
@@ -34,6 +38,7 @@ __all__ = [
     "get_session",
     "get_settings",
     "get_storage",
+    "staff_store",
 ]
 
 
@@ -53,3 +58,14 @@ async def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def staff_store(session: AsyncSession, principal: Principal, store_id: int) -> Store:
+    """The store, if the caller works there: 404 for no such store, 403 for someone else's."""
+    try:
+        store = await merchants_service.get_store(session, store_id=store_id)
+    except StoreNotFound as exc:
+        exc.field = exc.field or "store_id"
+        raise
+    principal.require_store(store.merchant_id, store.id)
+    return store

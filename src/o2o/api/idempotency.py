@@ -13,7 +13,6 @@ See ``o2o.core.idempotency`` for the protocol and its guarantees.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -23,9 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts.principal import Principal
 from o2o.core import idempotency
-from o2o.core.errors import DomainError
-
-log = logging.getLogger("o2o.api.idempotency")
 
 IdempotencyKey = Annotated[
     str | None,
@@ -61,39 +57,46 @@ async def idempotent(
     key = idempotency.check_key(key)
     digest = idempotency.request_hash(request.method, request.url.path, body)
     scope = idempotency.scope_for(user_id=principal.user_id, route=_route_of(request))
-    # The claim commits on its own, before the effect (with authentication's reads, which
-    # share its transaction and change nothing).
-    outcome = await idempotency.claim(session, scope=scope, key=key, request_hash=digest)
-    await session.commit()
-    if isinstance(outcome, idempotency.Replay):
+    outcome = await idempotency.run_once(
+        session, scope=scope, key=key, request_hash=digest, action=action
+    )
+    if outcome.replayed:
         return JSONResponse(
             outcome.body, status_code=outcome.status, headers={REPLAYED_HEADER: "true"}
         )
-    try:
-        status, payload = await action()
-        await idempotency.complete(session, outcome, status=status, body=payload)
-    except DomainError as exc:
-        await session.rollback()
-        if exc.status < 500 and not isinstance(exc, idempotency.IdempotencyClaimLost):
-            await _release(session, outcome)
-        raise
-    except Exception:
-        # Nothing was committed: free the key so a retry need not wait for it to go stale.
-        await session.rollback()
-        await _release(session, outcome)
-        raise
-    # If this commit fails the effect did not happen and the record stays in flight until
-    # it is stale; a retry then executes afresh.
-    await session.commit()
     if after_commit is not None:
         await after_commit()
+    return JSONResponse(outcome.body, status_code=outcome.status)
+
+
+async def maybe_idempotent(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    key: str | None,
+    body: Any,
+    run: Callable[[], Awaitable[tuple[int, Any]]],
+) -> JSONResponse:
+    """For writes whose repeat the state machine already refuses (a transition, a
+    redemption, a cancellation: a repeat is a 409, never a second effect): idempotent when the
+    client sends a key, plain otherwise. Either way the relay is told of the new events."""
+    relay = getattr(request.app.state, "relay", None)
+
+    async def kick() -> None:
+        if relay is not None:
+            relay.kick()
+
+    if key is not None:
+        return await idempotent(
+            request,
+            session,
+            principal=principal,
+            key=key,
+            body=body,
+            action=run,
+            after_commit=kick,
+        )
+    status, payload = await run()
+    await session.commit()
+    await kick()
     return JSONResponse(payload, status_code=status)
-
-
-async def _release(session: AsyncSession, claim: idempotency.Claim) -> None:
-    try:
-        await idempotency.release(session, claim)
-        await session.commit()
-    except Exception:  # the record will go stale and be taken over instead
-        log.exception("could not release idempotency record %s", claim.record_id)
-        await session.rollback()

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +35,7 @@ from o2o.core.clock import utcnow
 from o2o.core.errors import Conflict, DomainError, InvalidInput
 from o2o.core.idempotency_models import IdempotencyRecord
 
+log = logging.getLogger("o2o.idempotency")
 TTL = timedelta(hours=24)
 STALE_AFTER = timedelta(seconds=60)
 MAX_KEY_LENGTH = 255
@@ -235,3 +238,54 @@ async def purge_expired(session: AsyncSession, *, now: datetime | None = None) -
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of a DELETE
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: Any
+    replayed: bool
+
+
+async def run_once(
+    session: AsyncSession,
+    *,
+    scope: str,
+    key: str,
+    request_hash: str,
+    action: Callable[[], Awaitable[tuple[int, Any]]],
+) -> Outcome:
+    """The whole protocol for an entry point that owns the transaction: claim the key (its
+    own commit, with whatever was read before), run ``action`` (flushes, never commits),
+    store its ``(status, body)`` and commit both together. A repeat gets the stored outcome.
+    A client error (4xx) rolls back and frees the key, so a corrected request can use it
+    again; any other failure frees it too (nothing was committed)."""
+    outcome = await claim(session, scope=scope, key=key, request_hash=request_hash)
+    await session.commit()
+    if isinstance(outcome, Replay):
+        return Outcome(outcome.status, outcome.body, replayed=True)
+    try:
+        status, body = await action()
+        await complete(session, outcome, status=status, body=body)
+    except DomainError as exc:
+        await session.rollback()
+        if exc.status < 500 and not isinstance(exc, IdempotencyClaimLost):
+            await _release_quietly(session, outcome)
+        raise
+    except Exception:
+        await session.rollback()
+        await _release_quietly(session, outcome)
+        raise
+    # If this commit fails the effect did not happen and the record stays in flight until
+    # it is stale; a retry then executes afresh.
+    await session.commit()
+    return Outcome(status, body, replayed=False)
+
+
+async def _release_quietly(session: AsyncSession, held: Claim) -> None:
+    try:
+        await release(session, held)
+        await session.commit()
+    except Exception:  # the record will go stale and be taken over instead
+        log.exception("could not release idempotency record %s", held.record_id)
+        await session.rollback()

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.core.storage import Storage
+from o2o.orders.policy import OrderPolicy
+from o2o.payments.service import Providers
 
 
 def get_database(request: Request) -> Database:
@@ -43,3 +45,22 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 MAX_ID = 2**63 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def policy_of(request: Request) -> OrderPolicy:
+    """The platform's order rules (``create_app`` builds them from the settings)."""
+    policy: OrderPolicy = request.app.state.order_policy
+    return policy
+
+
+def providers_of(request: Request) -> Providers:
+    """The payment providers this platform accepts."""
+    providers: Providers = request.app.state.payment_providers
+    return providers
+
+
+def kick_relay(request: Request) -> None:
+    """After a commit that emitted events: let the relay look now, not at its next poll."""
+    relay = getattr(request.app.state, "relay", None)
+    if relay is not None:
+        relay.kick()

@@ -8,7 +8,6 @@ where to go next) instead of a second checkout.
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,9 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core import idempotency
-from o2o.core.errors import DomainError
 
-log = logging.getLogger("o2o.web")
 KEY_FIELD = "form_key"
 
 
@@ -41,32 +38,12 @@ async def run_once(
     key = idempotency.check_key(key)
     digest = idempotency.request_hash("POST", route, body)
     scope = idempotency.scope_for(user_id=user_id, route=f"page {route}")
-    await session.commit()  # end the read transaction: the claim commits on its own
-    outcome = await idempotency.claim(session, scope=scope, key=key, request_hash=digest)
-    await session.commit()
-    if isinstance(outcome, idempotency.Replay):
-        replayed: dict[str, Any] = outcome.body
-        return replayed
-    try:
-        result = await action()
-        await idempotency.complete(session, outcome, status=200, body=result)
-    except DomainError as exc:
-        await session.rollback()
-        if exc.status < 500 and not isinstance(exc, idempotency.IdempotencyClaimLost):
-            await _release(session, outcome)
-        raise
-    except Exception:
-        await session.rollback()
-        await _release(session, outcome)
-        raise
-    await session.commit()
+
+    async def run() -> tuple[int, Any]:
+        return 200, await action()
+
+    outcome = await idempotency.run_once(
+        session, scope=scope, key=key, request_hash=digest, action=run
+    )
+    result: dict[str, Any] = outcome.body
     return result
-
-
-async def _release(session: AsyncSession, claim: idempotency.Claim) -> None:
-    try:
-        await idempotency.release(session, claim)
-        await session.commit()
-    except Exception:  # the record goes stale and is taken over instead
-        log.exception("could not release idempotency record %s", claim.record_id)
-        await session.rollback()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -10,13 +9,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep
-from o2o.api.idempotency import IdempotencyKey, idempotent
+from o2o.api.idempotency import IdempotencyKey, idempotent, maybe_idempotent
 from o2o.catalog.labels import qr_svg
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from o2o.http.deps import kick_relay, policy_of, providers_of
 from o2o.orders import placement, quotes
 from o2o.orders import queries as orders_queries
 from o2o.orders import service as orders_service
-from o2o.orders.policy import OrderPolicy
 from o2o.orders.schemas import (
     CancelIn,
     CheckoutCreate,
@@ -27,7 +26,6 @@ from o2o.orders.schemas import (
     QuoteRequest,
 )
 from o2o.payments.models import Payment
-from o2o.payments.service import Providers
 from o2o.redemption import service as redemption_service
 from o2o.redemption.exceptions import UnknownCode
 from o2o.redemption.models import CodeKind, CodeStatus
@@ -56,22 +54,6 @@ class PaymentRead(BaseModel):
     qr_payload: str
     expires_at: str
     order_ids: list[int]
-
-
-def policy_of(request: Request) -> OrderPolicy:
-    policy: OrderPolicy = request.app.state.order_policy
-    return policy
-
-
-def providers_of(request: Request) -> Providers:
-    providers: Providers = request.app.state.payment_providers
-    return providers
-
-
-def kick_relay(request: Request) -> None:
-    relay = getattr(request.app.state, "relay", None)
-    if relay is not None:
-        relay.kick()
 
 
 async def _after_commit_kick(request: Request) -> None:
@@ -233,35 +215,9 @@ async def cancel_order(
         )
         return 200, (await orders_queries.order_view(session, order)).model_dump(mode="json")
 
-    return await _maybe_idempotent(
+    return await maybe_idempotent(
         request, session, principal, idempotency_key, {"reason": reason}, action
     )
-
-
-async def _maybe_idempotent(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    key: str | None,
-    body: object,
-    run: Callable[[], Awaitable[tuple[int, object]]],
-) -> JSONResponse:
-    """Idempotent when the client sends a key; otherwise the state machine makes a repeat a
-    409 (the order already moved), never a second effect."""
-    if key is not None:
-        return await idempotent(
-            request,
-            session,
-            principal=principal,
-            key=key,
-            body=body,
-            action=run,
-            after_commit=lambda: _after_commit_kick(request),
-        )
-    status, payload = await run()
-    await session.commit()
-    kick_relay(request)
-    return JSONResponse(payload, status_code=status)
 
 
 def payment_read(payment: Payment, order_ids: list[int]) -> PaymentRead:
@@ -305,6 +261,6 @@ async def pay_order(
         ]
         return 201, payment_read(payment, ids).model_dump(mode="json")
 
-    return await _maybe_idempotent(
+    return await maybe_idempotent(
         request, session, principal, idempotency_key, body.model_dump(mode="json"), action
     )

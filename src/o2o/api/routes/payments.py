@@ -7,7 +7,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep
-from o2o.api.routes.orders import PaymentRead, kick_relay, payment_read, providers_of
+from o2o.api.routes.orders import PaymentRead, payment_read
+from o2o.http.deps import kick_relay, providers_of
 from o2o.orders import service as orders_service
 from o2o.payments import demo_wallet
 from o2o.payments import service as payments_service

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from o2o.api.deps import IdPath, PrincipalDep, SessionDep
+from o2o.api.deps import IdPath, PrincipalDep, SessionDep, staff_store
 from o2o.api.idempotency import IdempotencyKey, idempotent
-from o2o.api.routes.orders import kick_relay, policy_of, providers_of
-from o2o.api.routes.stock import _staff_store, publish_levels
+from o2o.api.routes.stock import publish_levels
+from o2o.http.deps import kick_relay, policy_of, providers_of
 from o2o.inventory import service as inventory_service
 from o2o.orders import queries as orders_queries
 from o2o.orders import returns, returns_queries
@@ -126,7 +126,7 @@ async def lookup_order(
 ) -> LookupPage:
     """Find an order for the returns desk by its id or its pickup code, among the orders of
     every store of this store's merchant (goods may come back anywhere)."""
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
     policy = policy_of(request)
     hits = []
     for order in await returns_queries.find_for_desk(session, merchant_id=store.merchant_id, q=q):
@@ -171,7 +171,7 @@ async def take_back(
     ``return_exceeds_quantity``, ``exchange_price_differs``, ``insufficient_stock``; 403
     ``store_of_another_merchant``; 422 ``invalid_return_lines``, ``return_reason_required``,
     ``exchange_target_invalid``; 404 ``order_not_found``, ``variant_not_found``."""
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
     lines = [(line.line_id, line.qty) for line in body.lines]
     moved: set[int] = set()
 

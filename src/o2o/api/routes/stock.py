@@ -15,8 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from o2o.accounts.principal import Principal
-from o2o.api.deps import IdPath, PrincipalDep, SessionDep
+from o2o.api.deps import IdPath, PrincipalDep, SessionDep, staff_store
 from o2o.api.idempotency import IdempotencyKey, idempotent
 from o2o.core.errors import InvalidInput
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
@@ -34,9 +33,6 @@ from o2o.inventory.schemas import (
     StockRow,
     StockSet,
 )
-from o2o.merchants import service as merchants_service
-from o2o.merchants.exceptions import StoreNotFound
-from o2o.merchants.models import Store
 
 router = APIRouter(tags=["stock"])
 log = logging.getLogger("o2o.api.stock")
@@ -53,17 +49,6 @@ class StockPage(BaseModel):
 class MovementPage(BaseModel):
     items: list[MovementRead]
     next_cursor: str | None
-
-
-async def _staff_store(session: SessionDep, principal: Principal, store_id: int) -> Store:
-    """The store, if the caller works there: 404 for no such store, 403 for someone else's."""
-    try:
-        store = await merchants_service.get_store(session, store_id=store_id)
-    except StoreNotFound as exc:
-        exc.field = exc.field or "store_id"
-        raise
-    principal.require_store(store.merchant_id, store.id)
-    return store
 
 
 async def publish_levels(request: Request, levels: Iterable[tuple[int, int, int, int]]) -> None:
@@ -93,7 +78,7 @@ async def stock_grid(
     cursor: str | None = None,
 ) -> StockPage:
     """Every variant of the merchant with its stock at this store, by variant id."""
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
     after = decode_cursor(cursor, arity=1)
     rows = await inventory_queries.stock_grid(
         session,
@@ -117,7 +102,7 @@ async def stock_movements(
     cursor: str | None = None,
 ) -> MovementPage:
     """The ledger of this stock row, newest first."""
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
     await inventory_service.variant_of_merchant(
         session, variant_id=variant_id, merchant_id=store.merchant_id
     )
@@ -146,7 +131,7 @@ async def set_stock(
     body: StockSet,
 ) -> StockLevelRead:
     """Set the counted quantity on hand; the ledger records the difference as an adjustment."""
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
     change = await inventory_service.set_on_hand(
         session,
         store=store,
@@ -222,7 +207,7 @@ async def import_stock(
 ) -> ImportReport:
     """Import a stock CSV. Every row is checked first; any bad row means nothing is applied
     (422 with every row's errors) unless ``apply=partial``, which applies the good rows."""
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
     data, form_apply = await _read_upload(request)
     mode = apply or form_apply or "all"
     if mode not in ("all", "partial"):
@@ -258,7 +243,7 @@ async def pos_sale(
 ) -> JSONResponse:
     """Apply an offline sale at once (requires ``Idempotency-Key``). Lines beyond what is
     available apply what they can and report a shortfall; a sale id is applied once."""
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
     changed: list[tuple[int, int, int, int]] = []
 
     async def action() -> tuple[int, Any]:

@@ -8,11 +8,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from o2o.api.deps import IdPath, PrincipalDep, SessionDep
-from o2o.api.idempotency import IdempotencyKey
-from o2o.api.routes.orders import _maybe_idempotent, providers_of
-from o2o.api.routes.stock import _staff_store
+from o2o.api.deps import IdPath, PrincipalDep, SessionDep, staff_store
+from o2o.api.idempotency import IdempotencyKey, maybe_idempotent
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from o2o.http.deps import providers_of
 from o2o.http.sse import channel_events
 from o2o.orders import queries as orders_queries
 from o2o.orders import service as orders_service
@@ -48,7 +47,7 @@ async def store_orders(
     cursor: str | None = None,
 ) -> OrderPage:
     """The store's orders, newest first; by default the live queue (not yet finished)."""
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
     before = decode_cursor(cursor, arity=1)
     rows = await orders_queries.store_orders(
         session,
@@ -74,7 +73,7 @@ async def store_orders_stream(
 ) -> StreamingResponse:
     """``order`` events ``{order_id, status, from, …}`` the moment an order of the store is
     placed or changes."""
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
     await session.close()
     stream = channel_events(
         request.app.state.broker,
@@ -93,7 +92,7 @@ async def store_orders_stream(
 async def store_order(
     session: SessionDep, principal: PrincipalDep, store_id: IdPath, order_id: IdPath
 ) -> OrderRead:
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
     order = await orders_service.order_at_store(session, order_id=order_id, store_id=store.id)
     return await orders_queries.order_view(session, order, for_staff=True)
 
@@ -110,7 +109,7 @@ async def transition_order(
 ) -> JSONResponse:
     """Accept, reject (with a reason: refunded and restocked), prepare, mark ready (the
     shopper is told), hand over to delivery, ship, deliver."""
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
 
     async def action() -> tuple[int, object]:
         order = await orders_service.order_at_store(session, order_id=order_id, store_id=store.id)
@@ -125,7 +124,7 @@ async def transition_order(
         view = await orders_queries.order_view(session, order, for_staff=True)
         return 200, view.model_dump(mode="json")
 
-    return await _maybe_idempotent(
+    return await maybe_idempotent(
         request, session, principal, idempotency_key, body.model_dump(mode="json"), action
     )
 
@@ -142,7 +141,7 @@ async def redeem(
     """Redeem a code shown at the counter (typed or scanned; dashes and case do not matter)
     and hand over what it stands for. 409 ``already_redeemed``, 404 ``unknown_code``, 403
     ``code_of_another_store``."""
-    store = await _staff_store(session, principal, store_id)
+    store = await staff_store(session, principal, store_id)
 
     async def action() -> tuple[int, object]:
         done = await pickup_service.redeem_at_counter(
@@ -162,6 +161,6 @@ async def redeem(
         )
         return 200, out.model_dump(mode="json")
 
-    return await _maybe_idempotent(
+    return await maybe_idempotent(
         request, session, principal, idempotency_key, body.model_dump(mode="json"), action
     )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from o2o.accounts.models import MemberRole
 from o2o.accounts.principal import Principal
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep, SettingsDep
-from o2o.api.routes.orders import kick_relay
+from o2o.http.deps import kick_relay
 from o2o.merchants import service as merchants_service
 from o2o.notifications import webhooks
 from o2o.notifications.schemas import (

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts.principal import Principal
 from o2o.core.errors import DomainError
-from o2o.http.deps import OptionalIdQuery, SessionDep
+from o2o.http.deps import OptionalIdQuery, SessionDep, kick_relay, policy_of, providers_of
 from o2o.merchants import service as merchants_service
 from o2o.merchants.exceptions import StoreNotFound
 from o2o.orders import placement, quotes
@@ -29,7 +29,6 @@ from o2o.web.deps import UserDep
 from o2o.web.errors import CODES
 from o2o.web.render import gettext, redirect, render
 from o2o.web.routes.cart import cart_of, save
-from o2o.web.routes.orders import kick_relay, policy_of, providers_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.check_csrf)])
 NEARBY_M = 10_000

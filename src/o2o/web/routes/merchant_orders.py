@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response, StreamingResponse
 
 from o2o.core.errors import DomainError
-from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep
+from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep, kick_relay
 from o2o.http.sse import channel_events
 from o2o.merchants.models import Store
 from o2o.orders import queries as orders_queries
@@ -38,13 +38,6 @@ WORDS = {
     "fulfilments": vocabulary.FULFILMENTS,
     "action_names": vocabulary.ORDER_ACTIONS,
 }
-
-
-def _kick_relay(request: Request) -> None:
-    """Tell the in-process relay (if any) that the outbox has news, so screens update now."""
-    relay = getattr(request.app.state, "relay", None)
-    if relay is not None:
-        relay.kick()
 
 
 async def pick_store(request: Request, session: SessionDep, viewer: UserDep, page: str) -> Response:
@@ -158,7 +151,7 @@ async def move_order(
             providers=providers,
         )
         await session.commit()
-        _kick_relay(request)
+        kick_relay(request)
     except DomainError as exc:
         await session.rollback()
         error = "reason_required" if exc.field == "reason" else exc.code
@@ -221,7 +214,7 @@ async def redeem(
             else None,
         )
         await session.commit()
-        _kick_relay(request)
+        kick_relay(request)
     except DomainError as exc:
         await session.rollback()  # the code stays unused when the hand-over is refused
         store = await store_for(session, viewer, store_id)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from o2o.core.errors import DomainError
-from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep
+from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep, kick_relay, policy_of, providers_of
 from o2o.merchants.models import Store
 from o2o.orders import returns
 from o2o.orders.returns import ReturnDone
@@ -24,7 +24,6 @@ from o2o.web.deps import UserDep
 from o2o.web.render import redirect, render
 from o2o.web.routes.merchant import store_for
 from o2o.web.routes.merchant_orders import WORDS, pick_store
-from o2o.web.routes.orders import kick_relay, policy_of, providers_of
 
 router = APIRouter(
     prefix="/merchant", include_in_schema=False, dependencies=[Depends(deps.check_csrf)]

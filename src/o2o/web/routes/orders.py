@@ -11,7 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from o2o.core.broker import Broker
 from o2o.core.db import Database
-from o2o.http.deps import IdPath, SessionDep
+from o2o.http.deps import IdPath, SessionDep, kick_relay, providers_of
 from o2o.http.sse import channel_events, format_event
 from o2o.merchants import service as merchants_service
 from o2o.orders import queries as orders_queries
@@ -19,10 +19,8 @@ from o2o.orders import service as orders_service
 from o2o.orders import state
 from o2o.orders.channels import order_channel
 from o2o.orders.models import Fulfilment, Order, OrderStatus
-from o2o.orders.policy import OrderPolicy
 from o2o.payments import service as payments_service
 from o2o.payments.models import PaymentStatus
-from o2o.payments.service import Providers
 from o2o.regions import service as regions_service
 from o2o.web import deps, vocabulary, when
 from o2o.web.deps import UserDep
@@ -36,23 +34,6 @@ NAMES = {
     "badge_names": vocabulary.ORDER_BADGE,
     "fulfilment_names": vocabulary.FULFILMENT,
 }
-
-
-def policy_of(request: Request) -> OrderPolicy:
-    policy: OrderPolicy = request.app.state.order_policy
-    return policy
-
-
-def providers_of(request: Request) -> Providers:
-    providers: Providers = request.app.state.payment_providers
-    return providers
-
-
-def kick_relay(request: Request) -> None:
-    """After a commit that emitted events: let the relay look now, not at its next poll."""
-    relay = getattr(request.app.state, "relay", None)
-    if relay is not None:
-        relay.kick()
 
 
 async def _clock(request: Request, session: SessionDep, order: Order) -> Any:

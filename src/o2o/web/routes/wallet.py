@@ -14,14 +14,13 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from o2o.core.errors import DomainError
-from o2o.http.deps import IdPath, SessionDep
+from o2o.http.deps import IdPath, SessionDep, kick_relay, providers_of
 from o2o.merchants import service as merchants_service
 from o2o.orders import service as orders_service
 from o2o.payments import demo_wallet
 from o2o.web import deps
 from o2o.web.errors import CODES
 from o2o.web.render import gettext, redirect, render
-from o2o.web.routes.orders import kick_relay, providers_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.check_csrf)])
 Token = Annotated[str, Query(min_length=1, max_length=64)]
