@@ -19,6 +19,7 @@ from o2o.core.outbox_models import OutboxMessage
 from o2o.inventory import queries as inventory_queries
 from o2o.merchants import service as merchants_service
 from o2o.merchants.schemas import Fulfilment, StoreUpdate
+from o2o.orders import expiry as orders_expiry
 from o2o.orders import service as orders_service
 from o2o.orders.models import Order
 from o2o.payments.models import Payment
@@ -151,7 +152,7 @@ async def test_reserve_hold_expires_by_itself(
     assert (await relay.run_timers(force=True))["expire_orders"] == 0
     order = await orders_service.get_order(session, order_id=placed["id"])
     due = order.hold_until + timedelta(seconds=1) if order.hold_until else utcnow()
-    assert await orders_service.expire(
+    assert await orders_expiry.expire(
         session,
         order_id=order.id,
         policy=app.state.order_policy,
@@ -192,9 +193,9 @@ async def test_unpaid_order_expires_and_its_payment_closes(
     )
     assert again.json()["payment_id"] == started.json()["payment_id"]  # same QR on reload
     later = utcnow() + timedelta(minutes=16)
-    due = await orders_service.due_orders(session, policy=app.state.order_policy, now=later)
+    due = await orders_expiry.due_orders(session, policy=app.state.order_policy, now=later)
     assert due == [placed["id"]]
-    await orders_service.expire(
+    await orders_expiry.expire(
         session,
         order_id=placed["id"],
         policy=app.state.order_policy,
@@ -228,7 +229,7 @@ async def test_payment_after_expiry_is_refunded_when_stock_is_gone(
     )
     assert confirm.status_code == 200
     later = utcnow() + timedelta(minutes=16)
-    await orders_service.expire(
+    await orders_expiry.expire(
         session,
         order_id=placed["id"],
         policy=app.state.order_policy,
@@ -304,10 +305,10 @@ async def test_uncollected_pickup_is_cancelled_after_grace(
     end = await session.scalar(select(Order.pickup_end).where(Order.id == order["id"]))
     assert end is not None
     policy = app.state.order_policy
-    assert await orders_service.due_orders(session, policy=policy, now=end) == []
+    assert await orders_expiry.due_orders(session, policy=policy, now=end) == []
     after = end + policy.pickup_grace + timedelta(minutes=1)
-    assert await orders_service.due_orders(session, policy=policy, now=after) == [order["id"]]
-    await orders_service.expire(
+    assert await orders_expiry.due_orders(session, policy=policy, now=after) == [order["id"]]
+    await orders_expiry.expire(
         session,
         order_id=order["id"],
         policy=policy,

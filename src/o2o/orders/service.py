@@ -20,17 +20,14 @@ from o2o.orders import state
 from o2o.orders.events import order_payload
 from o2o.orders.exceptions import (
     InvalidTransition,
-    NotPayable,
     OrderChanged,
     OrderNotFound,
 )
 from o2o.orders.models import Fulfilment, Order, OrderEvent, OrderLine, OrderStatus
-from o2o.orders.policy import OrderPolicy
 from o2o.payments import service as payments_service
-from o2o.payments.models import Payment, PaymentStatus
+from o2o.payments.models import PaymentStatus
 from o2o.payments.service import Providers
 from o2o.redemption import service as redemption_service
-from o2o.redemption.models import CodeKind
 
 STATUS_CHANGED = "order.status_changed"
 DELIVERY_REQUESTED = "delivery.requested"
@@ -96,7 +93,7 @@ async def checkout_of(session: AsyncSession, *, checkout_ref: str) -> list[Order
     )
 
 
-async def _move(
+async def move(
     session: AsyncSession,
     order: Order,
     to: OrderStatus,
@@ -134,96 +131,7 @@ async def _move(
     emit(session, STATUS_CHANGED, {**order_payload(order), "from": current.value, "note": note})
 
 
-# -- payment --------------------------------------------------------------------------------
-async def start_payment(
-    session: AsyncSession,
-    *,
-    order_id: int,
-    shopper_id: int,
-    provider_name: str,
-    providers: Providers,
-    now: datetime | None = None,
-) -> Payment:
-    """A payment for every unpaid order of the order's checkout (they are paid together).
-    Asking again while one is pending returns it, so a shopper who reloads sees the same QR."""
-    now = now or utcnow()
-    provider = providers.get(provider_name)
-    order = await order_of_shopper(session, order_id=order_id, shopper_id=shopper_id)
-    await lock_order(session, order)
-    if order.fulfilment == Fulfilment.RESERVE:
-        raise NotPayable("A reservation to try is paid at the store, not online.")
-    if order.status != S.PLACED:
-        raise NotPayable(f"The order is {order.status.value}; only a placed order can be paid.")
-    if order.hold_until is not None and order.hold_until <= now:
-        raise NotPayable("The time to pay has run out; place the order again.")
-    unpaid = [
-        o
-        for o in await checkout_of(session, checkout_ref=order.checkout_ref)
-        if o.status == S.PLACED and o.shopper_id == shopper_id
-    ]
-    if order.payment_id is not None:
-        current = await payments_service.get_payment(session, payment_id=order.payment_id)
-        covered = all(o.payment_id == current.id for o in unpaid)
-        if (
-            current.status == PaymentStatus.PENDING
-            and current.provider == provider.name
-            and covered
-        ):
-            return current
-        if current.status == PaymentStatus.PENDING:
-            await payments_service.close_payment(
-                session, provider=providers.get(current.provider), payment=current
-            )
-    holds = [o.hold_until for o in unpaid if o.hold_until is not None]
-    payment = await payments_service.create_payment(
-        session,
-        provider=provider,
-        reference=f"checkout:{order.checkout_ref}",
-        amount=sum(o.total for o in unpaid),
-        currency=order.currency,
-        payer_user_id=shopper_id,
-        expires_at=min(holds) if holds else now,
-    )
-    await session.execute(
-        update(Order).where(Order.id.in_([o.id for o in unpaid])).values(payment_id=payment.id)
-    )
-    return payment
-
-
-async def apply_payment(
-    session: AsyncSession, *, payment: Payment, providers: Providers, now: datetime | None = None
-) -> list[Order]:
-    """A payment succeeded: its placed orders become paid (their holds become a sale). An
-    order that can no longer be honoured (it expired and its units are gone, or it was
-    cancelled) is refunded instead. Returns the orders that are now paid."""
-    now = now or utcnow()
-    paid: list[Order] = []
-    orders = list(
-        await session.scalars(
-            select(Order).where(Order.payment_id == payment.id).order_by(Order.id)
-        )
-    )
-    for order in orders:
-        if order.status == S.PLACED and await _secure_stock(session, order, now=now):
-            await _move(session, order, S.PAID, actor_user_id=None, now=now, paid_at=now)
-            await _after_paid(session, order)
-            paid.append(order)
-        elif order.status in (S.PLACED, S.EXPIRED, S.CANCELLED):
-            if order.status == S.PLACED:
-                await _move(
-                    session,
-                    order,
-                    S.CANCELLED,
-                    actor_user_id=None,
-                    now=now,
-                    note="out_of_stock",
-                    reason="Sold out before the payment arrived.",
-                )
-            await _refund(session, order, providers=providers, reason="order not fulfilled")
-    return paid
-
-
-async def _secure_stock(session: AsyncSession, order: Order, *, now: datetime) -> bool:
+async def secure_stock(session: AsyncSession, order: Order, *, now: datetime) -> bool:
     """Turn the order's holds into a sale; take fresh units for holds that expired. False
     (and nothing taken) if some units are gone."""
     lines = await lines_of(session, order_id=order.id)
@@ -250,28 +158,7 @@ async def _secure_stock(session: AsyncSession, order: Order, *, now: datetime) -
     return True
 
 
-async def _after_paid(session: AsyncSession, order: Order) -> None:
-    if order.fulfilment == Fulfilment.PICKUP:
-        await redemption_service.issue_code(
-            session,
-            kind=CodeKind.PICKUP,
-            merchant_id=order.merchant_id,
-            store_id=order.store_id,
-            subject=order.reference,
-        )
-    elif order.fulfilment == Fulfilment.DELIVERY:
-        emit(
-            session,
-            DELIVERY_REQUESTED,
-            {
-                **order_payload(order),
-                "address": order.address,
-                "promised_at": order.promised_at.isoformat() if order.promised_at else None,
-            },
-        )
-
-
-async def _refund(
+async def refund(
     session: AsyncSession,
     order: Order,
     *,
@@ -310,7 +197,7 @@ async def _refund(
     return amount
 
 
-async def _restock(session: AsyncSession, order: Order, *, actor_user_id: int | None) -> None:
+async def restock(session: AsyncSession, order: Order, *, actor_user_id: int | None) -> None:
     """Put a paid order's units back on the shelf of its store (it was never handed over)."""
     store = await merchants_service.get_store(session, store_id=order.store_id)
     for line in await lines_of(session, order_id=order.id):
@@ -328,7 +215,7 @@ async def _restock(session: AsyncSession, order: Order, *, actor_user_id: int | 
             )
 
 
-async def _unwind(
+async def unwind(
     session: AsyncSession,
     order: Order,
     *,
@@ -340,8 +227,8 @@ async def _unwind(
 ) -> None:
     """Undo an order that will not be handed over: holds back, money back, code void."""
     if was in state.PAID_OPEN and order.fulfilment != Fulfilment.RESERVE:
-        await _restock(session, order, actor_user_id=actor_user_id)
-        await _refund(session, order, providers=providers, reason=reason or "order cancelled")
+        await restock(session, order, actor_user_id=actor_user_id)
+        await refund(session, order, providers=providers, reason=reason or "order cancelled")
     else:
         await reservations.release(session, reference=order.reference, now=now)
         if order.payment_id is not None:
@@ -393,9 +280,9 @@ async def transition(
         extra["ready_at"] = now
     if to == S.REJECTED:
         extra["reason"] = reason.strip()[:300]
-    await _move(session, order, to, actor_user_id=actor_user_id, note=reason, now=now, **extra)
+    await move(session, order, to, actor_user_id=actor_user_id, note=reason, now=now, **extra)
     if to == S.REJECTED:
-        await _unwind(
+        await unwind(
             session,
             order,
             was=was,
@@ -426,7 +313,7 @@ async def cancel(
             "Ask the store, or return the items after collecting them.",
             field="status",
         )
-    await _move(
+    await move(
         session,
         order,
         S.CANCELLED,
@@ -435,7 +322,7 @@ async def cancel(
         now=now,
         reason=reason.strip()[:300] or "cancelled by the shopper",
     )
-    await _unwind(
+    await unwind(
         session,
         order,
         was=was,
@@ -458,75 +345,7 @@ async def collect(
         raise InvalidTransition(
             f"The order is {order.status.value}; it cannot be collected.", field="code"
         )
-    if order.fulfilment == Fulfilment.RESERVE and not await _secure_stock(session, order, now=now):
+    if order.fulfilment == Fulfilment.RESERVE and not await secure_stock(session, order, now=now):
         raise InsufficientStock("The reserved items are no longer in stock.", field="code")
-    await _move(session, order, S.COLLECTED, actor_user_id=actor_user_id, now=now)
+    await move(session, order, S.COLLECTED, actor_user_id=actor_user_id, now=now)
     return order
-
-
-# -- timers ---------------------------------------------------------------------------------
-async def due_orders(
-    session: AsyncSession, *, policy: OrderPolicy, now: datetime | None = None, limit: int = 100
-) -> list[int]:
-    """Orders whose time is up: unpaid past their hold, reserve-to-try holds that ended, and
-    pickups not collected by the end of their window plus the grace period."""
-    now = now or utcnow()
-    held = select(Order.id).where(
-        Order.status.in_([S.PLACED, S.ACCEPTED, S.READY]),
-        Order.hold_until <= now,
-        (Order.status == S.PLACED) | (Order.fulfilment == Fulfilment.RESERVE),
-    )
-    uncollected = select(Order.id).where(
-        Order.fulfilment == Fulfilment.PICKUP,
-        Order.status.in_(list(state.PAID_OPEN)),
-        Order.pickup_end <= now - policy.pickup_grace,
-    )
-    ids = set(await session.scalars(held.limit(limit))) | set(
-        await session.scalars(uncollected.limit(limit))
-    )
-    return sorted(ids)
-
-
-async def expire(
-    session: AsyncSession,
-    *,
-    order_id: int,
-    policy: OrderPolicy,
-    providers: Providers,
-    now: datetime | None = None,
-) -> bool:
-    """End one due order (see ``due_orders``); False if it is no longer due."""
-    now = now or utcnow()
-    order = await lock_order(session, await get_order(session, order_id=order_id))
-    was = order.status
-    hold_over = order.hold_until is not None and order.hold_until <= now
-    if (
-        order.fulfilment == Fulfilment.RESERVE
-        and was in (S.PLACED, S.ACCEPTED, S.READY)
-        and hold_over
-    ):
-        to, note = S.EXPIRED, "hold_ended"
-    elif was == S.PLACED and hold_over:
-        to, note = S.EXPIRED, "not_paid"
-    elif (
-        order.fulfilment == Fulfilment.PICKUP
-        and was in state.PAID_OPEN
-        and order.pickup_end is not None
-        and order.pickup_end <= now - policy.pickup_grace
-    ):
-        to, note = S.CANCELLED, "not_collected"
-    else:
-        return False
-    await _move(session, order, to, actor_user_id=None, note=note, now=now, reason=note)
-    await _unwind(
-        session, order, was=was, providers=providers, actor_user_id=None, reason=note, now=now
-    )
-    return True
-
-
-async def orders_of_payment(session: AsyncSession, *, payment_id: int) -> list[Order]:
-    return list(
-        await session.scalars(
-            select(Order).where(Order.payment_id == payment_id).order_by(Order.id)
-        )
-    )

@@ -23,6 +23,8 @@ from o2o.core.db import Database
 from o2o.inventory import reservations
 from o2o.notifications import service as notifications_service
 from o2o.notifications import webhooks
+from o2o.orders import expiry as orders_expiry
+from o2o.orders import paying as orders_paying
 from o2o.orders import placement
 from o2o.orders import service as orders_service
 from o2o.orders.channels import order_channel, store_channel
@@ -143,12 +145,12 @@ def handlers(w: Wiring) -> dict[str, Handler]:
 def timers(w: Wiring) -> list[Timer]:
     async def expire_orders() -> int:
         async with w.db.session() as session:
-            due = await orders_service.due_orders(session, policy=w.policy)
+            due = await orders_expiry.due_orders(session, policy=w.policy)
         ended = 0
         for order_id in due:
             try:
                 async with w.db.session() as session:
-                    ended += await orders_service.expire(
+                    ended += await orders_expiry.expire(
                         session, order_id=order_id, policy=w.policy, providers=w.providers
                     )
                     await session.commit()
@@ -186,7 +188,7 @@ def timers(w: Wiring) -> list[Timer]:
                     continue
                 result = await payments_service.settle(session, provider=provider, notice=notice)
                 if result.outcome == NotificationOutcome.APPLIED and result.payment:
-                    await orders_service.apply_payment(
+                    await orders_paying.apply_payment(
                         session, payment=result.payment, providers=w.providers
                     )
                     settled += 1

@@ -13,6 +13,7 @@ from o2o.api.idempotency import IdempotencyKey, idempotent, maybe_idempotent
 from o2o.catalog.labels import qr_svg
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from o2o.http.deps import kick_relay, policy_of, providers_of
+from o2o.orders import paying as orders_paying
 from o2o.orders import placement, quotes
 from o2o.orders import queries as orders_queries
 from o2o.orders import service as orders_service
@@ -246,7 +247,7 @@ async def pay_order(
     ``qr_payload`` as a QR for the wallet to scan."""
 
     async def action() -> tuple[int, object]:
-        payment = await orders_service.start_payment(
+        payment = await orders_paying.start_payment(
             session,
             order_id=order_id,
             shopper_id=principal.user_id,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.api.routes.orders import PaymentRead, payment_read
 from o2o.http.deps import kick_relay, providers_of
-from o2o.orders import service as orders_service
+from o2o.orders import paying as orders_paying
 from o2o.payments import demo_wallet
 from o2o.payments import service as payments_service
 from o2o.payments.exceptions import PaymentNotFound
@@ -39,7 +39,7 @@ async def get_payment(
     payment = await payments_service.get_payment(session, payment_id=payment_id)
     if payment.payer_user_id != principal.user_id:
         raise PaymentNotFound(f"There is no payment {payment_id}.")
-    orders = await orders_service.orders_of_payment(session, payment_id=payment.id)
+    orders = await orders_paying.orders_of_payment(session, payment_id=payment.id)
     return payment_read(payment, [o.id for o in orders])
 
 
@@ -85,7 +85,7 @@ async def provider_notify(
         session, provider=chosen, headers=headers, body=body[: MAX_NOTIFICATION + 1]
     )
     if result.outcome == NotificationOutcome.APPLIED and result.payment is not None:
-        await orders_service.apply_payment(
+        await orders_paying.apply_payment(
             session, payment=result.payment, providers=providers_of(request)
         )
     await session.commit()

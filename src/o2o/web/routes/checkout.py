@@ -17,9 +17,9 @@ from o2o.core.errors import DomainError
 from o2o.http.deps import OptionalIdQuery, SessionDep, kick_relay, policy_of, providers_of
 from o2o.merchants import service as merchants_service
 from o2o.merchants.exceptions import StoreNotFound
+from o2o.orders import paying as orders_paying
 from o2o.orders import placement, quotes
 from o2o.orders import queries as orders_queries
-from o2o.orders import service as orders_service
 from o2o.orders.exceptions import EmptyOrder, FulfilmentNotOffered
 from o2o.orders.models import Fulfilment
 from o2o.orders.schemas import AddressIn, FulfilmentQuote, LineIn, OrderCreate, QuoteRequest
@@ -234,7 +234,7 @@ async def place(
         first = orders[0]
         if first.fulfilment == Fulfilment.RESERVE:
             return {"order_id": first.id, "next": f"/orders/{first.id}"}
-        await orders_service.start_payment(
+        await orders_paying.start_payment(
             session,
             order_id=first.id,
             shopper_id=viewer.user_id,

@@ -14,6 +14,7 @@ from o2o.core.db import Database
 from o2o.http.deps import IdPath, SessionDep, kick_relay, providers_of
 from o2o.http.sse import channel_events, format_event
 from o2o.merchants import service as merchants_service
+from o2o.orders import paying as orders_paying
 from o2o.orders import queries as orders_queries
 from o2o.orders import service as orders_service
 from o2o.orders import state
@@ -158,7 +159,7 @@ async def start_payment(
     request: Request, session: SessionDep, viewer: UserDep, order_id: IdPath
 ) -> Response:
     """A (new) payment for the order's checkout; asking again returns the pending one."""
-    await orders_service.start_payment(
+    await orders_paying.start_payment(
         session,
         order_id=order_id,
         shopper_id=viewer.user_id,

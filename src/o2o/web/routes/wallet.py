@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from o2o.core.errors import DomainError
 from o2o.http.deps import IdPath, SessionDep, kick_relay, providers_of
 from o2o.merchants import service as merchants_service
-from o2o.orders import service as orders_service
+from o2o.orders import paying as orders_paying
 from o2o.payments import demo_wallet
 from o2o.web import deps
 from o2o.web.errors import CODES
@@ -37,7 +37,7 @@ async def _page(
 ) -> Response:
     wallet = demo_wallet.wallet_in(providers_of(request))
     trade = await wallet.trade_for(session, payment_id=payment_id, token=token)
-    orders = await orders_service.orders_of_payment(session, payment_id=payment_id)
+    orders = await orders_paying.orders_of_payment(session, payment_id=payment_id)
     merchants = []
     for merchant_id in dict.fromkeys(o.merchant_id for o in orders):
         merchants.append(await merchants_service.get_merchant(session, merchant_id=merchant_id))

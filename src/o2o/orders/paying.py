@@ -1,0 +1,139 @@
+"""Paying for orders: start a payment for a checkout, and apply one that succeeded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from o2o.core.clock import utcnow
+from o2o.core.outbox import emit
+from o2o.orders import service
+from o2o.orders.events import order_payload
+from o2o.orders.exceptions import NotPayable
+from o2o.orders.models import Fulfilment, Order, OrderStatus
+from o2o.payments import service as payments_service
+from o2o.payments.models import Payment, PaymentStatus
+from o2o.payments.service import Providers
+from o2o.redemption import service as redemption_service
+from o2o.redemption.models import CodeKind
+
+S = OrderStatus
+
+
+async def start_payment(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    shopper_id: int,
+    provider_name: str,
+    providers: Providers,
+    now: datetime | None = None,
+) -> Payment:
+    """A payment for every unpaid order of the order's checkout (they are paid together).
+    Asking again while one is pending returns it, so a shopper who reloads sees the same QR."""
+    now = now or utcnow()
+    provider = providers.get(provider_name)
+    order = await service.order_of_shopper(session, order_id=order_id, shopper_id=shopper_id)
+    await service.lock_order(session, order)
+    if order.fulfilment == Fulfilment.RESERVE:
+        raise NotPayable("A reservation to try is paid at the store, not online.")
+    if order.status != S.PLACED:
+        raise NotPayable(f"The order is {order.status.value}; only a placed order can be paid.")
+    if order.hold_until is not None and order.hold_until <= now:
+        raise NotPayable("The time to pay has run out; place the order again.")
+    unpaid = [
+        o
+        for o in await service.checkout_of(session, checkout_ref=order.checkout_ref)
+        if o.status == S.PLACED and o.shopper_id == shopper_id
+    ]
+    if order.payment_id is not None:
+        current = await payments_service.get_payment(session, payment_id=order.payment_id)
+        covered = all(o.payment_id == current.id for o in unpaid)
+        if (
+            current.status == PaymentStatus.PENDING
+            and current.provider == provider.name
+            and covered
+        ):
+            return current
+        if current.status == PaymentStatus.PENDING:
+            await payments_service.close_payment(
+                session, provider=providers.get(current.provider), payment=current
+            )
+    holds = [o.hold_until for o in unpaid if o.hold_until is not None]
+    payment = await payments_service.create_payment(
+        session,
+        provider=provider,
+        reference=f"checkout:{order.checkout_ref}",
+        amount=sum(o.total for o in unpaid),
+        currency=order.currency,
+        payer_user_id=shopper_id,
+        expires_at=min(holds) if holds else now,
+    )
+    await session.execute(
+        update(Order).where(Order.id.in_([o.id for o in unpaid])).values(payment_id=payment.id)
+    )
+    return payment
+
+
+async def apply_payment(
+    session: AsyncSession, *, payment: Payment, providers: Providers, now: datetime | None = None
+) -> list[Order]:
+    """A payment succeeded: its placed orders become paid (their holds become a sale). An
+    order that can no longer be honoured (it expired and its units are gone, or it was
+    cancelled) is refunded instead. Returns the orders that are now paid."""
+    now = now or utcnow()
+    paid: list[Order] = []
+    orders = list(
+        await session.scalars(
+            select(Order).where(Order.payment_id == payment.id).order_by(Order.id)
+        )
+    )
+    for order in orders:
+        if order.status == S.PLACED and await service.secure_stock(session, order, now=now):
+            await service.move(session, order, S.PAID, actor_user_id=None, now=now, paid_at=now)
+            await after_paid(session, order)
+            paid.append(order)
+        elif order.status in (S.PLACED, S.EXPIRED, S.CANCELLED):
+            if order.status == S.PLACED:
+                await service.move(
+                    session,
+                    order,
+                    S.CANCELLED,
+                    actor_user_id=None,
+                    now=now,
+                    note="out_of_stock",
+                    reason="Sold out before the payment arrived.",
+                )
+            await service.refund(session, order, providers=providers, reason="order not fulfilled")
+    return paid
+
+
+async def after_paid(session: AsyncSession, order: Order) -> None:
+    if order.fulfilment == Fulfilment.PICKUP:
+        await redemption_service.issue_code(
+            session,
+            kind=CodeKind.PICKUP,
+            merchant_id=order.merchant_id,
+            store_id=order.store_id,
+            subject=order.reference,
+        )
+    elif order.fulfilment == Fulfilment.DELIVERY:
+        emit(
+            session,
+            service.DELIVERY_REQUESTED,
+            {
+                **order_payload(order),
+                "address": order.address,
+                "promised_at": order.promised_at.isoformat() if order.promised_at else None,
+            },
+        )
+
+
+async def orders_of_payment(session: AsyncSession, *, payment_id: int) -> list[Order]:
+    return list(
+        await session.scalars(
+            select(Order).where(Order.payment_id == payment_id).order_by(Order.id)
+        )
+    )
