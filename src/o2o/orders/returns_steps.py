@@ -10,10 +10,10 @@ from o2o.core.outbox import emit
 from o2o.inventory import service as inventory_service
 from o2o.inventory.models import MovementKind
 from o2o.merchants.models import Store
-from o2o.orders.exceptions import OrderChanged, ReturnExceedsQuantity, ReturnNotAllowed
+from o2o.orders import service as orders_service
+from o2o.orders.exceptions import ReturnExceedsQuantity, ReturnNotAllowed
 from o2o.orders.models import Order, OrderLine
 from o2o.orders.returns_models import OrderReturn, OrderReturnLine, ReturnKind
-from o2o.payments import service as payments_service
 from o2o.payments.service import Providers
 
 ORDER_RETURNED = "order.returned"
@@ -77,28 +77,12 @@ async def refund(
 ) -> int:
     """Raise the order's refunded amount (never past its total) and refund through the
     provider of its payment (never past what was paid); the refund's id."""
-    if order.payment_id is None:  # checked by _check_returnable; a guard for mypy's sake
-        raise ReturnNotAllowed("This order was not paid online.", field="order_id")
-    raised = (
-        await session.execute(
-            update(Order)
-            .where(Order.id == order.id, Order.refunded + amount <= Order.total)
-            .values(refunded=Order.refunded + amount)
-            .returning(Order.id)
-        )
-    ).one_or_none()
-    if raised is None:
-        raise OrderChanged("The order was refunded meanwhile; reload it.")
-    payment = await payments_service.get_payment(session, payment_id=order.payment_id)
-    refund = await payments_service.refund(
-        session,
-        provider=providers.get(payment.provider),
-        payment_id=payment.id,
-        amount=amount,
-        reason=f"returned: {reason.strip()}",
-        reference=order.reference,
+    done = await orders_service.refund(
+        session, order, providers=providers, reason=f"returned: {reason.strip()}", amount=amount
     )
-    return refund.id
+    if done is None:  # _check_returnable allows only orders paid online, with money left
+        raise ReturnNotAllowed("This order has nothing to refund online.", field="order_id")
+    return done.id
 
 
 async def move_stock(

@@ -25,7 +25,7 @@ from o2o.orders.exceptions import (
 )
 from o2o.orders.models import Fulfilment, Order, OrderEvent, OrderLine, OrderStatus
 from o2o.payments import service as payments_service
-from o2o.payments.models import PaymentStatus
+from o2o.payments.models import PaymentStatus, Refund
 from o2o.payments.service import Providers
 from o2o.redemption import service as redemption_service
 
@@ -165,16 +165,18 @@ async def refund(
     providers: Providers,
     reason: str,
     amount: int | None = None,
-) -> int:
-    """Refund ``amount`` (default: all not yet refunded) of the order; the minor units."""
+) -> Refund | None:
+    """Refund ``amount`` (default: all not yet refunded) of the order through its payment's
+    provider; the order's refunded total rises by a conditional update (never past its total).
+    The refund, or None when there is nothing to refund (not paid online, nothing left)."""
     if order.payment_id is None:
-        return 0
+        return None
     payment = await payments_service.get_payment(session, payment_id=order.payment_id)
     if payment.status != PaymentStatus.SUCCEEDED:
-        return 0
+        return None
     amount = order.total - order.refunded if amount is None else amount
     if amount <= 0:
-        return 0
+        return None
     raised = (
         await session.execute(
             update(Order)
@@ -185,7 +187,7 @@ async def refund(
     ).one_or_none()
     if raised is None:
         raise OrderChanged("The order was refunded meanwhile; reload it.")
-    await payments_service.refund(
+    done = await payments_service.refund(
         session,
         provider=providers.get(payment.provider),
         payment_id=payment.id,
@@ -194,7 +196,7 @@ async def refund(
         reference=order.reference,
     )
     await session.refresh(order)
-    return amount
+    return done
 
 
 async def restock(session: AsyncSession, order: Order, *, actor_user_id: int | None) -> None:
