@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import date, datetime
+from typing import Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +46,23 @@ class Ack:
     media_type: str = "text/plain"
 
 
+@dataclass(frozen=True)
+class BillLine:
+    """One line of a provider's statement for a day: money that moved, as the provider saw it.
+
+    ``payment_id`` is our payment (the provider's out-trade-no mapped back); for a refund,
+    ``refund_request_no`` is our ``Refund.request_no``. ``amount`` is always positive, in
+    minor units."""
+
+    kind: Literal["payment", "refund"]
+    payment_id: int
+    provider_trade_no: str
+    amount: int
+    currency: str
+    at: datetime
+    refund_request_no: str | None = None
+
+
 class PaymentProvider(Protocol):
     name: str
 
@@ -63,3 +81,7 @@ class PaymentProvider(Protocol):
         ...
 
     async def close(self, session: AsyncSession, payment: Payment) -> None: ...
+
+    async def bill(self, session: AsyncSession, day: date) -> list[BillLine]:
+        """What the provider's statement for ``day`` (UTC) lists: payments and refunds."""
+        ...
