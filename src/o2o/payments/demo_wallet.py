@@ -20,10 +20,11 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, select, update
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,7 +38,7 @@ from o2o.payments.exceptions import (
     WalletRefused,
 )
 from o2o.payments.models import Payment, Refund
-from o2o.payments.providers import Ack, Charge, Notice
+from o2o.payments.providers import Ack, BillLine, Charge, Notice
 from o2o.payments.service import Providers
 
 NAME = "demo"
@@ -61,6 +62,19 @@ class DemoWalletTrade(Base):
     refunded: Mapped[int] = mapped_column(Integer, default=0)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DemoWalletRefund(Base):
+    """A refund the wallet made; a retried request (same request number) is not made twice."""
+
+    __tablename__ = "demo_wallet_refunds"
+    __table_args__ = (UniqueConstraint("trade_id", "request_no"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    trade_id: Mapped[int] = mapped_column(ForeignKey("demo_wallet_trades.id", ondelete="CASCADE"))
+    request_no: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(Integer)
+    refunded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class DemoWallet:
@@ -136,6 +150,16 @@ class DemoWallet:
         )
 
     async def refund(self, session: AsyncSession, payment: Payment, refund: Refund) -> str:
+        trade = await self._trade(session, payment.id)
+        if trade is not None:
+            made = await session.scalar(
+                select(DemoWalletRefund.id).where(
+                    DemoWalletRefund.trade_id == trade.id,
+                    DemoWalletRefund.request_no == refund.request_no,
+                )
+            )
+            if made is not None:  # the same request again: already done
+                return f"{trade.trade_no}-R{refund.request_no}"
         done = (
             await session.execute(
                 update(DemoWalletTrade)
@@ -148,8 +172,12 @@ class DemoWallet:
                 .returning(DemoWalletTrade.trade_no)
             )
         ).one_or_none()
-        if done is None:
+        if done is None or trade is None:
             raise WalletRefused("The wallet cannot refund this amount.")
+        session.add(
+            DemoWalletRefund(trade_id=trade.id, request_no=refund.request_no, amount=refund.amount)
+        )
+        await session.flush()
         return f"{done.trade_no}-R{refund.request_no}"
 
     async def close(self, session: AsyncSession, payment: Payment) -> None:
@@ -158,6 +186,38 @@ class DemoWallet:
             .where(DemoWalletTrade.payment_id == payment.id, DemoWalletTrade.status == "waiting")
             .values(status="closed")
         )
+
+    async def bill(self, session: AsyncSession, day: date) -> list[BillLine]:
+        start = datetime.combine(day, dtime.min, tzinfo=UTC)
+        end = start + timedelta(days=1)
+        lines = [
+            BillLine("payment", t.payment_id, t.trade_no, t.amount, t.currency, t.paid_at)
+            for t in await session.scalars(
+                select(DemoWalletTrade)
+                .where(DemoWalletTrade.paid_at >= start, DemoWalletTrade.paid_at < end)
+                .order_by(DemoWalletTrade.id)
+            )
+            if t.paid_at is not None
+        ]
+        rows = await session.execute(
+            select(DemoWalletRefund, DemoWalletTrade)
+            .join(DemoWalletTrade, DemoWalletTrade.id == DemoWalletRefund.trade_id)
+            .where(DemoWalletRefund.refunded_at >= start, DemoWalletRefund.refunded_at < end)
+            .order_by(DemoWalletRefund.id)
+        )
+        for r, t in rows.all():
+            lines.append(
+                BillLine(
+                    "refund",
+                    t.payment_id,
+                    t.trade_no,
+                    r.amount,
+                    t.currency,
+                    r.refunded_at,
+                    refund_request_no=r.request_no,
+                )
+            )
+        return lines
 
     # -- the wallet's side ----------------------------------------------------------------
     async def _trade(self, session: AsyncSession, payment_id: int) -> DemoWalletTrade | None:
