@@ -104,28 +104,29 @@ async def revoke_token(session: AsyncSession, *, token: str) -> None:
 
 
 async def principal_for_token(session: AsyncSession, *, token: str, kind: TokenKind) -> Principal:
-    """Who holds this token; expired, revoked or unknown tokens are refused alike."""
-    row = await session.execute(
-        select(User)
-        .join(AccessToken, AccessToken.user_id == User.id)
-        .where(
-            AccessToken.token_hash == _digest(token),
-            AccessToken.kind == kind,
-            AccessToken.revoked_at.is_(None),
-            AccessToken.expires_at > utcnow(),
-            User.is_active.is_(True),
+    """Who holds this token; expired, revoked or unknown tokens are refused alike. One round
+    trip: the user and their memberships together (every API request pays for this)."""
+    rows = (
+        await session.execute(
+            select(User, Membership)
+            .join(AccessToken, AccessToken.user_id == User.id)
+            .outerjoin(Membership, Membership.user_id == User.id)
+            .where(
+                AccessToken.token_hash == _digest(token),
+                AccessToken.kind == kind,
+                AccessToken.revoked_at.is_(None),
+                AccessToken.expires_at > utcnow(),
+                User.is_active.is_(True),
+            )
+            .order_by(Membership.merchant_id)
         )
-    )
-    user = row.scalar_one_or_none()
-    if user is None:
+    ).all()
+    if not rows:
         raise InvalidToken("The token is unknown, expired or revoked; log in again.")
-    return await principal_for_user(session, user=user)
+    return _principal(rows[0][0], [m for _, m in rows if m is not None])
 
 
-async def principal_for_user(session: AsyncSession, *, user: User) -> Principal:
-    memberships = await session.scalars(
-        select(Membership).where(Membership.user_id == user.id).order_by(Membership.merchant_id)
-    )
+def _principal(user: User, memberships: list[Membership]) -> Principal:
     return Principal(
         user_id=user.id,
         email=user.email,
@@ -137,6 +138,13 @@ async def principal_for_user(session: AsyncSession, *, user: User) -> Principal:
             for m in memberships
         ),
     )
+
+
+async def principal_for_user(session: AsyncSession, *, user: User) -> Principal:
+    memberships = await session.scalars(
+        select(Membership).where(Membership.user_id == user.id).order_by(Membership.merchant_id)
+    )
+    return _principal(user, list(memberships))
 
 
 async def add_membership(

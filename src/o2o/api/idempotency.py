@@ -39,6 +39,16 @@ def _route_of(request: Request) -> str:
     return f"{request.method} {template}"
 
 
+def identify(
+    request: Request, *, principal: Principal, key: str | None, body: Any
+) -> tuple[str, str, str]:
+    """``(scope, key, request hash)``: what "the same request" means for this route and
+    caller (a valid key is required)."""
+    key = idempotency.check_key(key)
+    digest = idempotency.request_hash(request.method, request.url.path, body)
+    return idempotency.scope_for(user_id=principal.user_id, route=_route_of(request)), key, digest
+
+
 async def idempotent(
     request: Request,
     session: AsyncSession,
@@ -54,9 +64,7 @@ async def idempotent(
     The response is stored as the JSON value and re-rendered the same way, so a replay has
     the first response's status and byte-identical body (plus ``Idempotent-Replayed: true``).
     """
-    key = idempotency.check_key(key)
-    digest = idempotency.request_hash(request.method, request.url.path, body)
-    scope = idempotency.scope_for(user_id=principal.user_id, route=_route_of(request))
+    scope, key, digest = identify(request, principal=principal, key=key, body=body)
     outcome = await idempotency.run_once(
         session, scope=scope, key=key, request_hash=digest, action=action
     )

@@ -39,11 +39,13 @@ from o2o.orders.exceptions import (
 )
 from o2o.orders.models import Fulfilment, Order, OrderEvent, OrderLine, OrderStatus
 from o2o.orders.policy import OrderPolicy
-from o2o.orders.pricing import Discounts, Draft, NoDiscounts, PricedLine, totals
+from o2o.orders.pricing import Discounts, NoDiscounts, PricedLine, totals
+from o2o.orders.pricing import Draft as PriceDraft
 from o2o.orders.schemas import AddressIn, OrderCreate
 from o2o.redemption import service as redemption_service
 from o2o.redemption.models import CodeKind, RedemptionCode
 from o2o.regions import service as regions_service
+from o2o.regions.models import Region
 
 ORDER_PLACED = "order.placed"
 
@@ -53,11 +55,23 @@ Items = dict[int, tuple[Variant, Product]]
 
 @dataclass(frozen=True)
 class Part:
-    """One store's share of a requested order."""
+    """One store's share of a requested order (``region`` when it was read with the store)."""
 
     store: Store
     lines: dict[int, int]  # variant -> qty
     items: Items
+    region: Region | None = None
+
+
+@dataclass
+class Draft:
+    """An order as it will be written: the row, its priced lines, until when its stock is
+    held, and its first timeline entry."""
+
+    order: Order
+    priced: tuple[PricedLine, ...]
+    hold: datetime
+    note: str
 
 
 @dataclass
@@ -111,6 +125,42 @@ async def load_items(
     if missing := sorted(set(ids) - set(found)):
         raise UnknownVariant(f"There is no item (variant) {missing[0]}.", field="lines")
     return found, stocked
+
+
+async def store_with_items(
+    session: AsyncSession, store_id: int, ids: list[int]
+) -> tuple[Store, Region, Items, set[int]]:
+    """``open_store`` and ``load_items`` in one round trip, with the store's region: the
+    store, its merchant and region, the variants and whether the store keeps each."""
+    rows = (
+        await session.execute(
+            select(Store, Merchant, Region, Variant, Product, StockLevel.id)
+            .join(Merchant, Merchant.id == Store.merchant_id)
+            .join(Region, Region.id == Store.region_id)
+            .outerjoin(Variant, Variant.id.in_(ids))
+            .outerjoin(Product, Product.id == Variant.product_id)
+            .outerjoin(
+                StockLevel,
+                and_(StockLevel.variant_id == Variant.id, StockLevel.store_id == Store.id),
+            )
+            .where(Store.id == store_id)
+        )
+    ).all()
+    if not rows:
+        raise StoreNotFound(f"No store with id {store_id}.", field="store_id")
+    store, merchant, region = rows[0][0], rows[0][1], rows[0][2]
+    if not store.is_active or merchant.status != MerchantStatus.APPROVED:
+        raise StoreUnavailable("This store is not taking orders now.", field="store_id")
+    found: Items = {}
+    stocked: set[int] = set()
+    for _s, _m, _r, variant, product, level_id in rows:
+        if variant is not None and product is not None:
+            found[variant.id] = (variant, product)
+            if level_id is not None:
+                stocked.add(variant.id)
+    if missing := sorted(set(ids) - set(found)):
+        raise UnknownVariant(f"There is no item (variant) {missing[0]}.", field="lines")
+    return store, region, found, stocked
 
 
 async def open_store(session: AsyncSession, store_id: int) -> tuple[Store, Merchant]:
@@ -177,7 +227,7 @@ async def _shipping_parts(
     return [Part(by_id[store_id], take, items) for store_id, take in plan]
 
 
-async def _parts(session: AsyncSession, data: OrderCreate) -> list[Part]:
+async def parts_for(session: AsyncSession, data: OrderCreate) -> list[Part]:
     lines = merge_lines(data)
     if data.fulfilment == Fulfilment.SHIPPING and data.store_id is None:
         items, _ = await load_items(session, list(lines))
@@ -187,8 +237,7 @@ async def _parts(session: AsyncSession, data: OrderCreate) -> list[Part]:
         return await _shipping_parts(session, data, lines, merchants.pop(), items)
     if data.store_id is None:
         raise StoreUnavailable("Choose the store (store_id) for this order.", field="store_id")
-    store, _merchant = await open_store(session, data.store_id)
-    items, sold = await load_items(session, list(lines), store_id=store.id)
+    store, region, items, sold = await store_with_items(session, data.store_id, list(lines))
     if data.fulfilment == Fulfilment.SHIPPING:
         return await _shipping_parts(session, data, lines, store.merchant_id, items)
     foreign = [v for v, (variant, _) in items.items() if variant.merchant_id != store.merchant_id]
@@ -199,7 +248,7 @@ async def _parts(session: AsyncSession, data: OrderCreate) -> list[Part]:
             field="lines",
             variant_id=unsold[0],
         )
-    return [Part(store, lines, items)]
+    return [Part(store, lines, items, region)]
 
 
 async def place_orders(
@@ -246,7 +295,7 @@ async def place_checkout(
     placed: list[Placed] = []
     holds: list[tuple[Store, list[tuple[int, int]], str, datetime]] = []
     for data in requests:
-        for part in await _parts(session, data):
+        for part in await parts_for(session, data):
             done, hold = await _place_part(
                 session,
                 data=data,
@@ -271,7 +320,7 @@ async def place_checkout(
     return placed
 
 
-async def _place_part(
+async def draft_part(
     session: AsyncSession,
     *,
     data: OrderCreate,
@@ -281,13 +330,15 @@ async def _place_part(
     discounts: Discounts,
     checkout_ref: str,
     now: datetime,
-) -> tuple[Placed, tuple[Store, list[tuple[int, int]], str, datetime]]:
+) -> Draft:
+    """The order a part becomes, priced and checked against the store's rules, not yet
+    written (no id)."""
     store = part.store
     if not offers(store, data.fulfilment):
         raise FulfilmentNotOffered(
             f"This store does not offer {data.fulfilment.value}.", field="fulfilment"
         )
-    region = await regions_service.get_region(session, region_id=store.region_id)
+    region = part.region or await regions_service.get_region(session, region_id=store.region_id)
     priced = tuple(PricedLine(*part.items[v], q) for v, q in sorted(part.lines.items()))
     order = Order(
         checkout_ref=checkout_ref,
@@ -300,6 +351,8 @@ async def _place_part(
         currency=region.currency,
         reason="",
         refunded=0,
+        discount=0,
+        fee=0,
         created_at=now,
         updated_at=now,
     )
@@ -333,16 +386,18 @@ async def _place_part(
             order.distance_m = round(
                 haversine_m(store.lat, store.lng, data.address.lat, data.address.lng)
             )
-    draft = Draft(shopper_id, store.merchant_id, store.id, priced)
+    draft = PriceDraft(shopper_id, store.merchant_id, store.id, priced)
     amounts = await totals(draft, fee=fee, discounts=discounts)
     order.subtotal, order.discount, order.fee = amounts.subtotal, amounts.discount, amounts.fee
     order.total = amounts.total
     order.hold_until = hold
-    session.add(order)
-    await session.flush()
-    lines = [
+    return Draft(order, priced, hold, data.note[:300])
+
+
+def lines_of(draft: Draft, order_id: int) -> list[OrderLine]:
+    return [
         OrderLine(
-            order_id=order.id,
+            order_id=order_id,
             variant_id=line.variant.id,
             product_id=line.product.id,
             title=line.product.title,
@@ -354,15 +409,47 @@ async def _place_part(
             line_total=line.line_total,
             returned_qty=0,
         )
-        for line in priced
+        for line in draft.priced
     ]
-    event = OrderEvent(
-        order_id=order.id,
+
+
+def first_event(draft: Draft, order_id: int) -> OrderEvent:
+    return OrderEvent(
+        order_id=order_id,
         from_status=None,
         status=OrderStatus.PLACED,
-        note=data.note[:300],
-        at=now,
+        note=draft.note,
+        at=draft.order.created_at,
     )
+
+
+async def _place_part(
+    session: AsyncSession,
+    *,
+    data: OrderCreate,
+    part: Part,
+    shopper_id: int,
+    policy: OrderPolicy,
+    discounts: Discounts,
+    checkout_ref: str,
+    now: datetime,
+) -> tuple[Placed, tuple[Store, list[tuple[int, int]], str, datetime]]:
+    store = part.store
+    draft = await draft_part(
+        session,
+        data=data,
+        part=part,
+        shopper_id=shopper_id,
+        policy=policy,
+        discounts=discounts,
+        checkout_ref=checkout_ref,
+        now=now,
+    )
+    order = draft.order
+    session.add(order)
+    await session.flush()
+    lines = lines_of(draft, order.id)
+    event = first_event(draft, order.id)
     session.add_all([*lines, event])
     code = None
     if data.fulfilment == Fulfilment.RESERVE:
@@ -374,5 +461,6 @@ async def _place_part(
             subject=order.reference,
         )
     emit(session, ORDER_PLACED, order_payload(order))
-    hold_lines = [(line.variant.id, line.qty) for line in priced]
+    hold_lines = [(line.variant.id, line.qty) for line in draft.priced]
+    hold = draft.hold
     return Placed(order, store, lines, [event], code), (store, hold_lines, order.reference, hold)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from o2o.accounts.models import MemberRole
-from o2o.api.deps import IdPath, OptionalIdQuery, PrincipalDep, SessionDep, SettingsDep, get_storage
+from o2o.api.deps import IdPath, OptionalIdQuery, PrincipalDep, SessionDep, SettingsDep
 from o2o.catalog import labels
 from o2o.catalog import queries as catalog_queries
 from o2o.catalog import service as catalog_service
@@ -24,6 +24,7 @@ from o2o.catalog.schemas import (
     VariantUpdate,
 )
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from o2o.http.deps import storage_of
 from o2o.inventory import queries as inventory_queries
 from o2o.merchants import queries as store_queries
 from o2o.merchants import service as merchants_service
@@ -85,7 +86,7 @@ async def list_products(
         limit=limit,
     )
     page = products[:limit]
-    items = await catalog_queries.product_summaries(session, page, storage=get_storage(request))
+    items = await catalog_queries.product_summaries(session, page, storage=storage_of(request))
     more = len(products) > limit
     return ProductPage(items=items, next_cursor=encode_cursor([page[-1].id]) if more else None)
 
@@ -94,7 +95,7 @@ async def list_products(
 async def get_product(request: Request, session: SessionDep, product_id: IdPath) -> ProductRead:
     """A product with its variants (``id, sku, barcode, attributes, price``) and photos."""
     product = await catalog_service.get_product(session, product_id=product_id)
-    return await catalog_queries.product_read(session, product, storage=get_storage(request))
+    return await catalog_queries.product_read(session, product, storage=storage_of(request))
 
 
 @router.get("/products/{product_id}/availability", response_model=AvailabilityRead)
@@ -109,7 +110,7 @@ async def product_availability(
 ) -> AvailabilityRead:
     """Every variant's stock at each nearby store that carries the product, nearest first."""
     product = await catalog_service.get_product(session, product_id=product_id)
-    read = await catalog_queries.product_read(session, product, storage=get_storage(request))
+    read = await catalog_queries.product_read(session, product, storage=storage_of(request))
     rows = await inventory_queries.product_availability(
         session,
         lat=lat,
@@ -143,7 +144,7 @@ async def variant_by_code(
     """The variant with this barcode (or SKU), with its product."""
     variant = await catalog_service.variant_by_code(session, code=code, merchant_id=merchant_id)
     product = await catalog_service.get_product(session, product_id=variant.product_id)
-    read = await catalog_queries.product_read(session, product, storage=get_storage(request))
+    read = await catalog_queries.product_read(session, product, storage=storage_of(request))
     return VariantWithProduct(**VariantRead.model_validate(variant).model_dump(), product=read)
 
 
@@ -179,7 +180,7 @@ async def create_product(
     await merchants_service.get_merchant(session, merchant_id=merchant_id)
     principal.require_merchant(merchant_id, EDITORS)
     product = await catalog_service.create_product(session, merchant_id=merchant_id, data=body)
-    read = await catalog_queries.product_read(session, product, storage=get_storage(request))
+    read = await catalog_queries.product_read(session, product, storage=storage_of(request))
     await session.commit()
     return read
 
@@ -202,7 +203,7 @@ async def update_product(
 ) -> ProductRead:
     await _editable_product(session, principal, product_id)
     product = await catalog_service.update_product(session, product_id=product_id, data=body)
-    read = await catalog_queries.product_read(session, product, storage=get_storage(request))
+    read = await catalog_queries.product_read(session, product, storage=storage_of(request))
     await session.commit()
     return read
 
@@ -245,7 +246,7 @@ async def upload_photo(
     """Upload a JPEG/PNG/GIF/WebP photo (at most 5 MB)."""
     await _editable_product(session, principal, product_id)
     data = await file.read(5 * 1024 * 1024 + 1)
-    storage = get_storage(request)
+    storage = storage_of(request)
     photo = await catalog_service.add_photo(
         session, product_id=product_id, data=data, storage=storage
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from o2o.api.deps import get_storage
 from o2o.core.errors import NotFound
+from o2o.http.deps import storage_of
 
 router = APIRouter(include_in_schema=False)
 TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp"}
@@ -18,7 +18,7 @@ async def media(request: Request, key: str) -> Response:
     if suffix not in TYPES or ".." in key.split("/"):
         raise NotFound("No such file.")
     try:
-        data = get_storage(request).read(key)
+        data = storage_of(request).read(key)
     except (FileNotFoundError, IsADirectoryError) as exc:
         raise NotFound("No such file.") from exc
     return Response(

@@ -9,14 +9,16 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep
-from o2o.api.idempotency import IdempotencyKey, idempotent, maybe_idempotent
+from o2o.api.idempotency import IdempotencyKey, idempotent, identify, maybe_idempotent
 from o2o.catalog.labels import qr_svg
+from o2o.core.idempotency import TTL
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from o2o.http.deps import kick_relay, policy_of, providers_of
 from o2o.orders import paying as orders_paying
-from o2o.orders import placement, quotes
+from o2o.orders import placement, placement_pg, quotes
 from o2o.orders import queries as orders_queries
 from o2o.orders import service as orders_service
+from o2o.orders.placement import Placed
 from o2o.orders.schemas import (
     CancelIn,
     CheckoutCreate,
@@ -74,19 +76,38 @@ async def create_order(
     source, splitting across stores if it must: the response is the first order and
     ``checkout_order_ids`` lists all of them (paid together)."""
 
+    def render(placed: list[Placed]) -> object:
+        return orders_queries.placed_views(placed)[0].model_dump(mode="json")
+
+    payload = body.model_dump(mode="json")
+    if placement_pg.applies(session, body):
+        scope, key, digest = identify(
+            request, principal=principal, key=idempotency_key, body=payload
+        )
+        answer = await placement_pg.place_once(
+            session,
+            shopper_id=principal.user_id,
+            data=body,
+            policy=policy_of(request),
+            once=placement_pg.Once(scope, key, digest, TTL),
+            render=render,
+        )
+        if answer is not None:
+            kick_relay(request)
+            return JSONResponse(answer, status_code=201)
+
     async def action() -> tuple[int, object]:
         placed = await placement.place_checkout(
             session, shopper_id=principal.user_id, requests=[body], policy=policy_of(request)
         )
-        view = orders_queries.placed_views(placed)[0]
-        return 201, view.model_dump(mode="json")
+        return 201, render(placed)
 
     return await idempotent(
         request,
         session,
         principal=principal,
         key=idempotency_key,
-        body=body.model_dump(mode="json"),
+        body=payload,
         action=action,
         after_commit=lambda: _after_commit_kick(request),
     )
