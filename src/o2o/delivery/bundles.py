@@ -70,11 +70,11 @@ def _delay(bundle: Bundle, start: float, service: Service, rules: BundleRules) -
 
 def _merge_score(
     a: Bundle, b: Bundle, merged: Bundle, *, start: float, courier_value: float,
-    service: Service, rules: BundleRules,
+    service: Service, rules: BundleRules, approach: float = 300.0,
 ) -> float:  # fmt: skip
     """Courier seconds saved (valued) minus the customers' extra delay."""
     def busy(x: Bundle) -> float:
-        return max(0.0, x.ready - start) + service.pickup + x.duration
+        return approach + max(0.0, x.ready - start) + service.pickup + x.duration
 
     saved = busy(a) + busy(b) - busy(merged)
     extra = (_delay(merged, start, service, rules) - _delay(a, start, service, rules)

@@ -50,7 +50,8 @@ def _padded(bundles: Sequence[Bundle], width: int) -> tuple[Matrix, Matrix, Matr
 
 def predict(
     bundles: Sequence[Bundle], couriers: Sequence[Courier], *, now: float, delay: float,
-    travel: Travel, service: Service, weights: Weights,
+    travel: Travel, service: Service, weights: Weights, floor: bool = False,
+    courier_value: float = 1.0,
 ) -> Prediction:  # fmt: skip
     """Costs if each courier set off as soon as it is free, but no earlier than
     ``now + delay`` (``delay`` > 0 prices waiting a round)."""
@@ -58,6 +59,8 @@ def predict(
     origins = np.array([[c.position.x, c.position.y] for c in couriers], dtype=float)
     speeds = np.array([c.speed for c in couriers], dtype=float)
     drive = travel.matrix(origins, stores, speeds).T  # bundles × couriers
+    if floor:
+        drive = drive * 0.0
     start = np.maximum(np.array([c.free_at for c in couriers]), now) + delay
     arrival = start[None, :] + drive
     ready = np.array([b.ready for b in bundles])
@@ -70,8 +73,8 @@ def predict(
     excess = ((drop - low[:, None, :]) * used[:, None, :]).sum(axis=2)
     late = (np.maximum(drop - due[:, None, :], 0.0) * counts[:, None, :]).sum(axis=2)
     wait = np.maximum(ready[:, None] - (arrival + service.pickup / 2), 0.0)
-    cost = (weights.excess * excess + weights.late * late + weights.wait * wait
-            + weights.travel * drive)  # fmt: skip
+    cost = (weights.excess * excess + weights.late * late
+            + courier_value * (weights.wait * wait + weights.travel * drive))  # fmt: skip
     shift_end = np.array([c.shift_end for c in couriers])
     capacity = np.array([c.capacity for c in couriers])
     sizes = np.array([b.size for b in bundles])

@@ -44,7 +44,10 @@ class DispatchConfig:
     courier_value: float = 0.2  # a courier second in seconds of customer delay, at ease
     scarcity_gain: float = 1.5  # ... plus this much per unit of demand over supply
     approach: float = 300.0  # typical seconds to reach a store, for the demand estimate
-    instruct_busy: bool = False  # live mode: queue work behind a busy courier's route
+    instruct_busy: bool = False
+    mode: str = "dummy"
+    value_in_cost: bool = False
+    lookahead_all: bool = False  # live mode: queue work behind a busy courier's route
 
 
 def scarcity(orders: list[OpenOrder], couriers: list[Courier], now: float,
@@ -97,13 +100,24 @@ def dispatch(
         speed=statistics.median(c.speed for c in couriers), travel=travel,
         service=config.service, rules=config.bundles,
     )  # fmt: skip
+    cv = value if config.value_in_cost else 1.0
     soon, later = (predict(bundles, couriers, now=now, delay=delay, travel=travel,
-                           service=config.service, weights=config.weights)
+                           service=config.service, weights=config.weights, courier_value=cv)
                    for delay in (0.0, config.round_seconds))  # fmt: skip
-    wait = later.cost.min(axis=1) + config.age_weight * np.array([_age(b, now) for b in bundles])
+    ages = np.array([_age(b, now) for b in bundles])
     postpone = np.full((len(bundles), len(bundles)), INFEASIBLE)
-    np.fill_diagonal(postpone, np.minimum(wait, INFEASIBLE / 2))
-    rows, cols = linear_sum_assignment(np.hstack([soon.cost, postpone]))
+    if config.mode == "dummy":
+        wait = later.cost.min(axis=1) + config.age_weight * ages
+        np.fill_diagonal(postpone, np.minimum(wait, INFEASIBLE / 2))
+        matrix = soon.cost
+    elif config.mode == "marginal":
+        np.fill_diagonal(postpone, 1e9)
+        floor = predict(bundles, couriers, now=now, delay=0.0, travel=travel, service=config.service, weights=config.weights, floor=True).cost[:, 0]
+        matrix = np.where(soon.cost >= INFEASIBLE, INFEASIBLE, soon.cost - floor[:, None] - config.age_weight * ages[:, None])
+    else:
+        np.fill_diagonal(postpone, 1e9)
+        matrix = np.where(soon.cost >= INFEASIBLE, INFEASIBLE, soon.cost - config.age_weight * ages[:, None])
+    rows, cols = linear_sum_assignment(np.hstack([matrix, postpone]))
     for b, k in zip(rows.tolist(), cols.tolist(), strict=True):
         bundle = bundles[b]
         ids = tuple(o.id for o in bundle.orders)
