@@ -26,8 +26,8 @@ INFEASIBLE = 1e12  # finite: linear_sum_assignment rejects infinite-only rows
 class Weights:
     excess: float = 1.0
     late: float = 4.0
-    wait: float = 0.3
-    travel: float = 0.1
+    wait: float = 2.0  # times the round's courier value
+    travel: float = 2.0  # times the round's courier value
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ def _padded(bundles: Sequence[Bundle], width: int) -> tuple[Matrix, Matrix, Matr
 
 
 def predict(
-    bundles: Sequence[Bundle], couriers: Sequence[Courier], *, now: float, delay: float,
+    bundles: Sequence[Bundle], couriers: Sequence[Courier], *, now: float,
     travel: Travel, service: Service, weights: Weights, floor: bool = False,
     courier_value: float = 1.0,
 ) -> Prediction:  # fmt: skip
@@ -59,9 +59,7 @@ def predict(
     origins = np.array([[c.position.x, c.position.y] for c in couriers], dtype=float)
     speeds = np.array([c.speed for c in couriers], dtype=float)
     drive = travel.matrix(origins, stores, speeds).T  # bundles × couriers
-    if floor:
-        drive = drive * 0.0
-    start = np.maximum(np.array([c.free_at for c in couriers]), now) + delay
+    start = np.maximum(np.array([c.free_at for c in couriers]), now)
     arrival = start[None, :] + drive
     ready = np.array([b.ready for b in bundles])
     pickup = np.maximum(arrival + service.pickup / 2, ready[:, None])

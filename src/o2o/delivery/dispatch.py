@@ -5,11 +5,13 @@
 2. Couriers free within ``horizon`` are candidates, including busy ones (their last drop-off,
    when they finish) and ones about to start a shift: a planned match to such a courier keeps
    its bundle in the pool instead of sending a far idle courier.
-3. Bundles are built per store, valuing a courier second by how short couriers are now.
-4. ``linear_sum_assignment`` matches bundles to couriers or to "postpone": postponing costs
-   the best the bundle could get a round later plus an age term, so a bundle only takes a
-   worse courier than it could get if waiting would cost more, and an old order wins a contested
-   courier over a fresh one (no order starves).
+3. Bundles are built per store, valuing a courier second by how short couriers are now
+   (``scarcity``): at ease only merges that cost the customers almost nothing happen; when
+   couriers are short, bundles are what keeps orders from waiting for a courier at all.
+4. ``linear_sum_assignment`` matches bundles to couriers on ``costs.predict`` (excess over each
+   order's bound, lateness for orders that can still be on time, and the courier's driving and
+   standing time priced by the same scarcity), less an age bonus: when bundles outnumber
+   couriers, the oldest win (no order starves).
 5. A match is sent only to an idle courier (MDRP: no new instruction while executing one,
    unless ``instruct_busy``) and only when the courier would not stand at the store for more than
    ``commit_slack`` before the food is ready: committing late keeps couriers free for what
@@ -26,6 +28,8 @@ from scipy.optimize import linear_sum_assignment
 
 from o2o.delivery.bundles import Bundle, BundleRules, build_bundles
 from o2o.delivery.costs import INFEASIBLE, Weights, predict
+
+UNMATCHED = INFEASIBLE / 1e3
 from o2o.delivery.model import Assignment, Courier, OpenOrder, Plan, Snapshot
 from o2o.delivery.routes import Service
 from o2o.delivery.travel import StraightLine, Travel
@@ -38,16 +42,15 @@ class DispatchConfig:
     bundles: BundleRules = field(default_factory=BundleRules)
     weights: Weights = field(default_factory=Weights)
     lookahead: float = 1200.0  # plan orders whose food is ready within this many seconds
-    horizon: float = 900.0  # couriers free within this are candidates (planned, not sent)
+    horizon: float = 600.0  # couriers free within this are candidates (planned, not sent)
     commit_slack: float = 120.0  # send when the courier waits at most this long at the store
-    age_weight: float = 0.5  # per second an order's food has been ready, when postponed
+    # priority per second an order's food has been ready: at least the excess and lateness
+    # weights, so an old order's row gets cheaper with time, never dearer (no starvation)
+    age_weight: float = 5.0
     courier_value: float = 0.2  # a courier second in seconds of customer delay, at ease
     scarcity_gain: float = 1.5  # ... plus this much per unit of demand over supply
     approach: float = 300.0  # typical seconds to reach a store, for the demand estimate
-    instruct_busy: bool = False
-    mode: str = "dummy"
-    value_in_cost: bool = False
-    lookahead_all: bool = False  # live mode: queue work behind a busy courier's route
+    instruct_busy: bool = False  # live mode: queue work behind a busy courier's route
 
 
 def scarcity(orders: list[OpenOrder], couriers: list[Courier], now: float,
@@ -100,24 +103,18 @@ def dispatch(
         speed=statistics.median(c.speed for c in couriers), travel=travel,
         service=config.service, rules=config.bundles,
     )  # fmt: skip
-    cv = value if config.value_in_cost else 1.0
-    soon, later = (predict(bundles, couriers, now=now, delay=delay, travel=travel,
-                           service=config.service, weights=config.weights, courier_value=cv)
-                   for delay in (0.0, config.round_seconds))  # fmt: skip
+    soon = predict(bundles, couriers, now=now, travel=travel, service=config.service,
+                   weights=config.weights, courier_value=value)
+    # Rows compete for couriers when there are more bundles than couriers: the age bonus
+    # outgrows the excess and lateness an old order has already run up, so it is served first.
     ages = np.array([_age(b, now) for b in bundles])
-    postpone = np.full((len(bundles), len(bundles)), INFEASIBLE)
-    if config.mode == "dummy":
-        wait = later.cost.min(axis=1) + config.age_weight * ages
-        np.fill_diagonal(postpone, np.minimum(wait, INFEASIBLE / 2))
-        matrix = soon.cost
-    elif config.mode == "marginal":
-        np.fill_diagonal(postpone, 1e9)
-        floor = predict(bundles, couriers, now=now, delay=0.0, travel=travel, service=config.service, weights=config.weights, floor=True).cost[:, 0]
-        matrix = np.where(soon.cost >= INFEASIBLE, INFEASIBLE, soon.cost - floor[:, None] - config.age_weight * ages[:, None])
-    else:
-        np.fill_diagonal(postpone, 1e9)
-        matrix = np.where(soon.cost >= INFEASIBLE, INFEASIBLE, soon.cost - config.age_weight * ages[:, None])
-    rows, cols = linear_sum_assignment(np.hstack([matrix, postpone]))
+    matrix = np.where(soon.cost >= INFEASIBLE, INFEASIBLE,
+                      soon.cost - config.age_weight * ages[:, None])  # fmt: skip
+    # One "no courier this round" column per bundle, dearer than any feasible match: a bundle
+    # goes unmatched only when couriers run out or none can take it.
+    unmatched = np.full((len(bundles), len(bundles)), INFEASIBLE)
+    np.fill_diagonal(unmatched, UNMATCHED)
+    rows, cols = linear_sum_assignment(np.hstack([matrix, unmatched]))
     for b, k in zip(rows.tolist(), cols.tolist(), strict=True):
         bundle = bundles[b]
         ids = tuple(o.id for o in bundle.orders)
