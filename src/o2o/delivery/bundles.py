@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 from o2o.delivery.model import OpenOrder, Point
 from o2o.delivery.routes import Service, best_sequence, bound, drop_offsets
@@ -94,25 +93,27 @@ def build_bundles(
     out: list[Bundle] = []
     for store, group in by_store.items():
         start = starts[store]
-        bundles = [make_bundle([o], speed, travel, service) for o in group]
-        while len(bundles) > 1 and rules.max_size > 1:
-            best: tuple[float, int, int, Bundle] | None = None
-            for i, j in combinations(range(len(bundles)), 2):
-                a, b = bundles[i], bundles[j]
-                both = a.orders + b.orders
-                if len(both) > rules.max_size:
-                    continue
-                readies = [o.ready_at for o in both]
-                if max(readies) - min(readies) > rules.window:
-                    continue
-                merged = make_bundle(both, speed, travel, service)
-                score = _merge_score(a, b, merged, start=start, courier_value=courier_value,
-                                     service=service, rules=rules)  # fmt: skip
-                if score > 0 and (best is None or score > best[0]):
-                    best = (score, i, j, merged)
-            if best is None:
-                break
-            _, i, j, merged = best
-            bundles = [x for k, x in enumerate(bundles) if k not in (i, j)] + [merged]
-        out += bundles
+        # Seed with the earliest food, grow it by the best partner while that pays, close it,
+        # repeat: pairing everything first (plain savings) strands full bundles at 2 + 1.
+        rest = sorted(group, key=lambda o: (o.ready_at, o.placed_at, o.id))
+        while rest:
+            bundle = make_bundle([rest.pop(0)], speed, travel, service)
+            while rest and bundle.size < rules.max_size:
+                best: tuple[float, int, Bundle] | None = None
+                for i, candidate in enumerate(rest):
+                    both = (*bundle.orders, candidate)
+                    if max(o.ready_at for o in both) - min(o.ready_at for o in both) > rules.window:
+                        continue
+                    single = make_bundle([candidate], speed, travel, service)
+                    merged = make_bundle(both, speed, travel, service)
+                    score = _merge_score(bundle, single, merged, start=start,
+                                         courier_value=courier_value, service=service,
+                                         rules=rules)  # fmt: skip
+                    if score > 0 and (best is None or score > best[0]):
+                        best = (score, i, merged)
+                if best is None:
+                    break
+                bundle = best[2]
+                del rest[best[1]]
+            out.append(bundle)
     return out

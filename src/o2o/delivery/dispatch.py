@@ -44,9 +44,9 @@ class DispatchConfig:
     lookahead: float = 1200.0  # plan orders whose food is ready within this many seconds
     horizon: float = 600.0  # couriers free within this are candidates (planned, not sent)
     commit_slack: float = 120.0  # send when the courier waits at most this long at the store
-    # priority per second an order's food has been ready: at least the excess and lateness
-    # weights, so an old order's row gets cheaper with time, never dearer (no starvation)
-    age_weight: float = 5.0
+    # priority per second an order's food has been ready: above the excess and lateness
+    # weights together, so an old order's row only gets cheaper with time (no starvation)
+    age_weight: float = 6.0
     courier_value: float = 0.2  # a courier second in seconds of customer delay, at ease
     scarcity_gain: float = 1.5  # ... plus this much per unit of demand over supply
     approach: float = 300.0  # typical seconds to reach a store, for the demand estimate
