@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from o2o.bench.dispatch_metrics import Summary, summarize
@@ -102,7 +102,3 @@ def run(options: Options, phase: Callable[[str, int], Callable[[], None]]) -> li
             result.summaries[name] = run_one(instance, name, options.round_seconds, tick)
         results.append(result)
     return results
-
-
-def with_round(config: DispatchConfig, seconds: float) -> DispatchConfig:
-    return replace(config, round_seconds=seconds)

@@ -158,7 +158,8 @@ def svg(results: list[InstanceResult], *, limit: float = 120.0, target: float = 
                      f'x="{width - right + 40}" y="{ly + 4}">{name}</text>')  # fmt: skip
     parts.append(f'<text x="{left + pw / 2:.1f}" y="{height - 5}" text-anchor="middle">'
                  "click-to-door, minutes (dashed: target)</text>")  # fmt: skip
-    parts.append(f'<text x="12" y="{top + ph / 2:.1f}" transform="rotate(-90 12 '
-                 f'{top + ph / 2:.1f})" text-anchor="middle">share of orders delivered</text>')  # fmt: skip
+    middle = top + ph / 2
+    parts.append(f'<text x="12" y="{middle:.1f}" transform="rotate(-90 12 {middle:.1f})" '
+                 'text-anchor="middle">share of orders delivered</text>')  # fmt: skip
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

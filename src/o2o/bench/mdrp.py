@@ -32,8 +32,9 @@ class InstanceError(ValueError):
 def _rows(directory: Path, name: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     path = directory / name
     if not path.is_file():
-        raise InstanceError(f"{path}: missing; an MDRP instance directory holds orders.txt, "
-                            "couriers.txt, restaurants.txt and instance_parameters.txt")  # fmt: skip
+        raise InstanceError(f"{path}: missing; an MDRP instance directory holds "
+                            "orders.txt, couriers.txt, restaurants.txt and "
+                            "instance_parameters.txt")  # fmt: skip
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
         header = [h.strip() for h in reader.fieldnames or []]
@@ -83,8 +84,9 @@ def read_instance(directory: Path) -> Instance:
         if ready < placed:
             raise InstanceError(f"{directory / 'orders.txt'} line {line}: ready_time {ready:g} "
                                 f"is before placement_time {placed:g}")  # fmt: skip
-        orders.append(OpenOrder(row["order"], row["restaurant"], stores[row["restaurant"]],
-                                Point(x, y), placed * 60, ready * 60, placed * 60 + target))  # fmt: skip
+        store = row["restaurant"]
+        orders.append(OpenOrder(row["order"], store, stores[store], Point(x, y), placed * 60,
+                                ready * 60, placed * 60 + target))  # fmt: skip
     shifts = []
     for line, row in _rows(directory, "couriers.txt", COURIERS):
         x, y, on, off = (_number(directory, "couriers.txt", line, row, c)

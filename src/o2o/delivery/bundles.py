@@ -72,6 +72,7 @@ def _merge_score(
     service: Service, rules: BundleRules, approach: float = 300.0,
 ) -> float:  # fmt: skip
     """Courier seconds saved (valued) minus the customers' extra delay."""
+
     def busy(x: Bundle) -> float:
         return approach + max(0.0, x.ready - start) + service.pickup + x.duration
 

@@ -28,11 +28,11 @@ from scipy.optimize import linear_sum_assignment
 
 from o2o.delivery.bundles import Bundle, BundleRules, build_bundles
 from o2o.delivery.costs import INFEASIBLE, Weights, predict
-
-UNMATCHED = INFEASIBLE / 1e3
 from o2o.delivery.model import Assignment, Courier, OpenOrder, Plan, Snapshot
 from o2o.delivery.routes import Service
 from o2o.delivery.travel import StraightLine, Travel
+
+UNMATCHED = INFEASIBLE / 1e3  # "no courier this round": dearer than any feasible match
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +88,8 @@ def dispatch(
     config = config or DispatchConfig()
     travel = travel or StraightLine()
     now = snapshot.now
-    couriers = [c for c in snapshot.couriers
-                if c.free_at <= now + config.horizon and c.shift_end > max(now, c.free_at)]  # fmt: skip
+    couriers = [c for c in snapshot.couriers if c.free_at <= now + config.horizon
+                and c.shift_end > max(now, c.free_at)]  # fmt: skip
     planned = [o for o in snapshot.orders if o.ready_at <= now + config.lookahead]
     plan = Plan(postponed=[o.id for o in snapshot.orders if o.ready_at > now + config.lookahead])
     if not planned or not couriers:
@@ -103,8 +103,15 @@ def dispatch(
         speed=statistics.median(c.speed for c in couriers), travel=travel,
         service=config.service, rules=config.bundles,
     )  # fmt: skip
-    soon = predict(bundles, couriers, now=now, travel=travel, service=config.service,
-                   weights=config.weights, courier_value=value)
+    soon = predict(
+        bundles,
+        couriers,
+        now=now,
+        travel=travel,
+        service=config.service,
+        weights=config.weights,
+        courier_value=value,
+    )
     # Rows compete for couriers when there are more bundles than couriers: the age bonus
     # outgrows the excess and lateness an old order has already run up, so it is served first.
     ages = np.array([_age(b, now) for b in bundles])

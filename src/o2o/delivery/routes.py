@@ -54,7 +54,8 @@ def run_route(
 ) -> Timeline:  # fmt: skip
     """When each thing happens if a courier at ``position`` sets off at ``start``."""
     arrival = start + travel.seconds(position, store, speed)
-    pickup = max(max(o.ready_at for o in orders), arrival + service.pickup / 2)
+    ready = max(o.ready_at for o in orders)
+    pickup = max(ready, arrival + service.pickup / 2)
     departure = pickup + service.pickup / 2
     drops = tuple(departure + d for d in drop_offsets(store, orders, speed, travel, service))
     return Timeline(arrival, pickup, departure, drops, drops[-1] + service.dropoff / 2,
