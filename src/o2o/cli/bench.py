@@ -199,7 +199,9 @@ def dispatch(
         summary = results[0].summaries[policy or "ours"]
         print(json.dumps(summary.as_dict(), indent=2))  # noqa: T201 (the --json output)
         return
-    command = "o2o " + shlex.join(sys.argv[1:])
+    # the data lives outside the project: the docs show where it sits as DATA/<name>
+    argv = [f"DATA/{instance.resolve().name}" if a == str(instance) else a for a in sys.argv[1:]]
+    command = "o2o " + shlex.join(argv)
     plot = docs.parent / "benchmarks-dispatch.svg"
     section = dispatch_report.markdown(results, timed, command,
                                        plot=plot.name if write_docs else None)  # fmt: skip
