@@ -140,3 +140,74 @@ def orders(
     console.print(section)
     for text, ok in orders_report.targets(report):
         console.print(("[green]met[/] " if ok else "[red]missed[/] ") + text)
+
+
+@bench_app.command("dispatch")
+def dispatch(
+    instance: Path = typer.Option(
+        ..., "--instance", help="An MDRP instance directory, or a directory of them (all run)."
+    ),
+    policy: str = typer.Option(
+        "", "--policy", help="ours, greedy or matching; default: all three side by side."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object for our policy (or --policy's)."
+    ),
+    round_seconds: float = typer.Option(60.0, help="Simulated seconds between rounds."),
+    live: bool = typer.Option(False, "--live", help="Also run ours in live (queueing) mode."),
+    scale: bool = typer.Option(
+        False, "--scale", help="Also time rounds at --scale-orders × --scale-couriers."
+    ),
+    scale_orders: int = typer.Option(1_000, help="Open orders in the scale test."),
+    scale_couriers: int = typer.Option(500, help="Couriers in the scale test."),
+    scale_rounds: int = typer.Option(20, help="Timed rounds in the scale test."),
+    docs: Path = typer.Option(Path("docs/benchmarks.md"), help="Where the results go."),
+    write_docs: bool = typer.Option(
+        False, "--write-docs", help="Write the D1 section of --docs and the plot beside it."
+    ),
+) -> None:
+    """D1: replay MDRP days through our dispatch and the baselines (greedy, matching)."""
+    from o2o.bench import dispatch as bench_dispatch
+    from o2o.bench import dispatch_report
+    from o2o.bench.dispatch_scale import scale_test
+    from o2o.bench.mdrp import InstanceError
+
+    if policy and policy not in bench_dispatch.POLICIES:
+        console.print(f"[red]--policy must be one of {', '.join(bench_dispatch.POLICIES)}[/]")
+        raise typer.Exit(2)
+    try:
+        options = bench_dispatch.Options(
+            instances=bench_dispatch.instance_dirs(instance),
+            policies=(policy or "ours",) if as_json else (policy,) if policy
+            else bench_dispatch.POLICIES,
+            round_seconds=round_seconds, live=live,
+        )  # fmt: skip
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn())  # fmt: skip
+        with Progress(*columns, console=console, transient=as_json, disable=as_json) as progress:
+            bars = _Bars(progress, quiet=as_json)
+            results = bench_dispatch.run(options, bars.phase)
+            timed = None
+            if scale:
+                tick = bars.phase(f"scale: {scale_orders:,} orders × {scale_couriers}", 1)
+                timed = scale_test(scale_orders, scale_couriers, scale_rounds)
+                tick()
+    except InstanceError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        summary = results[0].summaries[policy or "ours"]
+        print(json.dumps(summary.as_dict(), indent=2))  # noqa: T201 (the --json output)
+        return
+    # the data lives outside the project: the docs show where it sits as DATA/<name>
+    argv = [f"DATA/{instance.resolve().name}" if a == str(instance) else a for a in sys.argv[1:]]
+    command = "o2o " + shlex.join(argv)
+    plot = docs.parent / "benchmarks-dispatch.svg"
+    section = dispatch_report.markdown(results, timed, command,
+                                       plot=plot.name if write_docs else None)  # fmt: skip
+    if write_docs:
+        plot.write_text(dispatch_report.svg(results))
+        dispatch_report.write_section(docs, section)
+    console.print(section)
+    for text, ok in dispatch_report.targets(results, timed):
+        console.print(("[green]met[/] " if ok else "[red]missed[/] ") + text)

@@ -1,0 +1,134 @@
+"""The rules of one dispatch round, on hand-made snapshots."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from o2o.delivery.dispatch import DispatchConfig, dispatch
+from o2o.delivery.model import Plan, Point, Snapshot, reassign
+from o2o.delivery.travel import StraightLine
+from tests.delivery.scene import MIN, courier, order
+
+MDRP = StraightLine(step=60.0)
+
+
+def _check(snapshot: Snapshot, plan: Plan) -> None:
+    """Each open order exactly once: in one assignment or postponed; no courier twice."""
+    sent = [o for a in plan.assignments for o in a.orders]
+    assert len(sent) == len(set(sent))
+    assert set(sent).isdisjoint(plan.postponed)
+    assert set(sent) | set(plan.postponed) == {o.id for o in snapshot.orders}
+    couriers = [a.courier_id for a in plan.assignments]
+    assert len(couriers) == len(set(couriers))
+
+
+def test_bundles_never_exceed_the_limit_or_the_couriers_capacity() -> None:
+    # given twelve orders ready now at one store and few couriers (one carries only two)
+    orders = tuple(order(f"o{i}", to=Point(10 * i, 960), ready=0.0) for i in range(12))
+    fleet = (courier("small", capacity=2), courier("c1"), courier("c2"))
+    snapshot = Snapshot(60.0, orders, fleet)
+    # when a round runs
+    plan = dispatch(snapshot, travel=MDRP)
+    # then bundles exist, none above 3, none above the courier's capacity
+    _check(snapshot, plan)
+    sizes = {a.courier_id: len(a.orders) for a in plan.assignments}
+    assert max(sizes.values()) == 3
+    assert sizes.get("small", 0) <= 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 25), st.integers(1, 8))
+def test_an_order_goes_to_at_most_one_courier(seed: int, n_orders: int, n_couriers: int) -> None:
+    rng = random.Random(seed)
+    now = 30 * MIN
+
+    def spot() -> Point:
+        return Point(rng.uniform(0, 5000), rng.uniform(0, 5000))
+
+    stores = [(f"r{i}", spot()) for i in range(4)]
+    orders = []
+    for i in range(n_orders):
+        name, at = rng.choice(stores)
+        placed = now - rng.uniform(0, 20 * MIN)
+        orders.append(order(f"o{i}", store=name, at=at, to=spot(), placed=placed,
+                            ready=placed + rng.uniform(0, 30 * MIN)))  # fmt: skip
+    fleet = tuple(courier(f"c{k}", at=spot(), free_at=now + rng.choice([0, 0, 300, 900]),
+                          capacity=rng.randint(1, 3)) for k in range(n_couriers))  # fmt: skip
+    snapshot = Snapshot(now, tuple(orders), fleet)
+    plan = dispatch(snapshot, travel=MDRP)
+    _check(snapshot, plan)
+    capacity = {c.id: c.capacity for c in fleet}
+    idle = {c.id for c in fleet if c.free_at <= now}
+    by_id = {o.id: o for o in orders}
+    for a in plan.assignments:
+        assert len(a.orders) <= min(3, capacity[a.courier_id])
+        assert a.courier_id in idle  # MDRP mode: never an instruction to a busy courier
+        assert {by_id[o].store for o in a.orders} == {a.store}
+
+
+def test_food_far_from_ready_waits_and_a_courier_is_sent_when_it_is_time() -> None:
+    # a courier 2 minutes from the store; food ready in 10 minutes
+    late_food = order("o1", ready=10 * MIN)
+    fleet = (courier("c1", at=Point(640, 0)),)
+    # then: not yet (it would stand 8 minutes at the store)
+    plan = dispatch(Snapshot(0.0, (late_food,), fleet), travel=MDRP)
+    assert plan.assignments == []
+    assert plan.postponed == ["o1"]
+    # and 5 minutes later (arrival at 7, pickup service to 9, ready at 10): sent
+    plan = dispatch(Snapshot(5 * MIN, (late_food,), fleet), travel=MDRP)
+    assert [a.orders for a in plan.assignments] == [("o1",)]
+    # a courier 10 minutes away is sent at once for the same order
+    far = (courier("c2", at=Point(3200, 0)),)
+    plan = dispatch(Snapshot(0.0, (late_food,), far), travel=MDRP)
+    assert [a.courier_id for a in plan.assignments] == ["c2"]
+
+
+def test_food_beyond_the_lookahead_is_not_planned() -> None:
+    plan = dispatch(Snapshot(0.0, (order("o1", ready=45 * MIN),), (courier("c1"),)),
+                    travel=MDRP)  # fmt: skip
+    assert plan.assignments == []
+    assert plan.postponed == ["o1"]
+
+
+def test_the_oldest_order_wins_a_contested_courier() -> None:
+    # one courier; a fresh order at a store next to it and an old one across town
+    now = 60 * MIN
+    fresh = order("fresh", store="near", at=Point(700, 0), to=Point(700, 900), placed=now - MIN,
+                  ready=now)  # fmt: skip
+    old = order("old", store="far", at=Point(3500, 0), to=Point(3500, 900), placed=now - 70 * MIN,
+                ready=now - 60 * MIN)  # fmt: skip
+    config = DispatchConfig(horizon=0.0)
+    plan = dispatch(Snapshot(now, (fresh, old), (courier("c1"),)), config, MDRP)
+    assert [a.orders for a in plan.assignments] == [("old",)]
+    # without the age bonus the same round serves the near, fresh order first
+    plan = dispatch(Snapshot(now, (fresh, old), (courier("c1"),)),
+                    DispatchConfig(horizon=0.0, age_weight=0.0), MDRP)  # fmt: skip
+    assert [a.orders for a in plan.assignments] == [("fresh",)]
+
+
+def test_a_declining_courier_returns_its_orders_to_the_pool() -> None:
+    held = order("o1", ready=0.0)
+    fleet = (courier("quitter", held=(held,)), courier("other", at=Point(1280, 0)))
+    snapshot = Snapshot(MIN, (), fleet)
+    # when the courier declines
+    after = reassign(snapshot, "quitter")
+    # then it is gone and its order is open again, and the next round sends someone else
+    assert [c.id for c in after.couriers] == ["other"]
+    assert [o.id for o in after.orders] == ["o1"]
+    plan = dispatch(after, travel=MDRP)
+    assert [(a.courier_id, a.orders) for a in plan.assignments] == [("other", ("o1",))]
+    assert reassign(snapshot, "nobody") is snapshot
+
+
+def test_no_pickup_after_the_shift_and_no_instruction_to_a_busy_courier() -> None:
+    food = order("o1", ready=0.0)
+    ending = (courier("c1", shift_end=MIN),)  # arrives at 2, picks up at 4: after its shift
+    assert dispatch(Snapshot(0.0, (food,), ending), travel=MDRP).assignments == []
+    busy = (courier("c1", free_at=3 * MIN),)
+    assert dispatch(Snapshot(0.0, (food,), busy), travel=MDRP).assignments == []
+    live = DispatchConfig(instruct_busy=True)
+    plan = dispatch(Snapshot(0.0, (food,), busy), live, MDRP)
+    assert [a.courier_id for a in plan.assignments] == ["c1"]
