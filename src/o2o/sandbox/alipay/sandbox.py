@@ -309,6 +309,7 @@ class AlipaySandbox:
     def notification(
         self,
         out_trade_no: str,
+        /,
         *,
         app: str | None = None,
         key: rsa.RSAPrivateKey | None = None,
