@@ -73,6 +73,8 @@ def create_app(
         if task is not None:
             with contextlib.suppress(Exception):
                 await task
+        if sandbox is not None:  # notifications it is still retrying
+            await sandbox.aclose()
         await realtime.close()
         if owns_database:
             await db.dispose()
@@ -91,9 +93,8 @@ def create_app(
     app.state.broker = realtime
     app.state.storage = LocalStorage(settings.media_dir)
     app.state.order_policy = order_policy(settings)
-    app.state.payment_providers = payment_providers(
-        settings, alipay_sandbox=mount_alipay_sandbox(app, settings)
-    )
+    sandbox = mount_alipay_sandbox(app, settings)
+    app.state.payment_providers = payment_providers(settings, alipay_sandbox=sandbox)
     relay = create_relay(
         settings, db=db, broker=realtime, app=app, webhook_transport=webhook_transport
     )
@@ -162,14 +163,21 @@ def alipay_provider(settings: Settings, sandbox: AlipaySandbox | None) -> Alipay
 def mount_alipay_sandbox(app: FastAPI, settings: Settings) -> AlipaySandbox | None:
     """The demo's Alipay simulator at /sandbox/alipay (``settings.alipay_sandbox``), with the
     keys under the data directory; it notifies this app in process."""
-    if not settings.alipay_sandbox:
+    if not settings.alipay_sandbox or "alipay" not in settings.payment_providers:
         return None
-    sandbox = AlipaySandbox.from_dir(
-        settings.data_dir / SANDBOX_DIR,
-        base_url=f"{settings.base_url.rstrip('/')}{ALIPAY_SANDBOX_PATH}",
-        app_id=settings.alipay_app_id,
-        notify_transport=httpx.ASGITransport(app=app),
-    )
+    keys = settings.data_dir / SANDBOX_DIR
+    try:
+        sandbox = AlipaySandbox.from_dir(
+            keys,
+            base_url=f"{settings.base_url.rstrip('/')}{ALIPAY_SANDBOX_PATH}",
+            app_id=settings.alipay_app_id,
+            notify_transport=httpx.ASGITransport(app=app),
+        )
+    except (OSError, ValueError) as exc:
+        raise ProviderMisconfigured(
+            f"O2O_ALIPAY_SANDBOX is on but the sandbox's keys in {keys} cannot be read "
+            f"({exc}); `o2o demo --payments alipay-sandbox` makes them."
+        ) from exc
     app.mount(ALIPAY_SANDBOX_PATH, sandbox.app)
     app.state.alipay_sandbox = sandbox
     return sandbox

@@ -115,3 +115,11 @@ def test_a_wrong_setting_stops_the_start_and_says_what_to_set(
 def test_the_demo_wallet_alone_needs_no_alipay_settings() -> None:
     settings = Settings(secret_key="test-secret-key-0123456789")
     assert payment_providers(settings).names == ["demo"]
+
+
+def test_sandbox_mode_without_its_keys_says_how_to_make_them(
+    keys: KeyFiles, tmp_path: Path
+) -> None:
+    settings = production(keys, alipay_sandbox=True, data_dir=tmp_path / "empty")
+    with pytest.raises(ProviderMisconfigured, match="o2o demo --payments alipay-sandbox"):
+        create_app(settings)

@@ -46,3 +46,18 @@ async def test_an_order_is_paid_by_scanning_the_code_and_the_notification(
     assert await logged(session) == [("applied", "")]
     # and Alipay, having read "success", sends nothing more
     assert await sandbox.deliver() == []
+
+
+async def test_the_api_pays_with_the_platforms_default_provider_when_none_is_named(
+    alipay_client: httpx.AsyncClient, sandbox: AlipaySandbox, session: AsyncSession
+) -> None:
+    scene = await make_scene(session)
+    placed = (await place(alipay_client, scene)).json()
+    started = await alipay_client.post(
+        f"/api/v1/orders/{placed['id']}/payments", json={}, headers=scene.shopper_headers
+    )
+    assert started.status_code == 201, started.text
+    assert (started.json()["provider"], started.json()["qr_payload"][: len(sandbox.base_url)]) == (
+        "alipay",
+        sandbox.base_url,
+    )

@@ -8,10 +8,11 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
+from o2o.core.outbox_models import OutboxMessage
 from o2o.payments import service as payments_service
 from o2o.payments.exceptions import ProviderRefused, RefundExceedsPaid
 from o2o.payments.models import Payment, Refund
@@ -67,6 +68,49 @@ async def test_a_lost_notification_is_made_up_for_by_the_query(
     waiting = await provider.query(session, await session.get(Payment, idle["payment_id"]))
     assert waiting is not None
     assert (waiting.paid, waiting.amount) == (False, idle_order["total"])
+
+
+async def test_an_alipay_outage_does_not_stall_the_other_payments_reconciliation(
+    alipay: tuple[FastAPI, AlipaySandbox],
+    alipay_client: httpx.AsyncClient,
+    sandbox: AlipaySandbox,
+    session: AsyncSession,
+) -> None:
+    # given an Alipay payment (first in line) while Alipay is down, and a demo wallet
+    # payment whose notification was lost
+    app, _ = alipay
+    scene = await make_scene(session)
+    first = (await place(alipay_client, scene)).json()
+    waiting = await start(alipay_client, scene, first["id"])
+    second = (await place(alipay_client, scene)).json()
+    demo = (
+        await alipay_client.post(
+            f"/api/v1/orders/{second['id']}/payments",
+            json={"provider": "demo"},
+            headers=scene.shopper_headers,
+        )
+    ).json()
+    confirmed = await alipay_client.post(
+        f"/api/v1/payments/demo/{demo['payment_id']}/confirm",
+        json={"token": demo["qr_payload"].split("t=")[1]},
+    )
+    assert confirmed.status_code == 200
+    await session.execute(
+        delete(OutboxMessage).where(OutboxMessage.topic == "payments.demo.notify")
+    )
+    await session.execute(
+        update(Payment)
+        .where(Payment.id.in_([waiting["payment_id"], demo["payment_id"]]))
+        .values(created_at=utcnow() - timedelta(minutes=5))
+    )
+    await session.commit()
+    sandbox.outage = True
+
+    # when the reconcile timer runs, the demo payment is still settled
+    relay: Relay = app.state.relay
+    assert (await relay.run_timers(force=True))["reconcile_payments"] == 1
+    assert (await order_of(alipay_client, scene, second["id"]))["status"] == "paid"
+    assert (await order_of(alipay_client, scene, first["id"]))["status"] == "placed"
 
 
 async def test_partial_refunds_add_up_and_never_pass_what_was_paid(

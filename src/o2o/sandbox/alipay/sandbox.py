@@ -65,6 +65,8 @@ class AlipaySandbox:
         )
         self.seller_id, self.buyer_id = f"2088{_digits(12)}", f"2088{_digits(12)}"
         self.bill_url_ttl = bill_url_ttl
+        # A test hook: while set, the gateway answers 503 as during an outage.
+        self.outage = False
         self._bills: dict[str, tuple[str, date, datetime]] = {}
         self.app = Starlette(
             routes=[
@@ -120,6 +122,8 @@ class AlipaySandbox:
 
     # -- the gateway -----------------------------------------------------------------------
     async def _gateway(self, request: Request) -> Response:
+        if self.outage:
+            return Response("Service Unavailable", status_code=503)
         params: dict[str, str] = {}
         try:
             params = parse_params(request.url.query, await request.body())
