@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -36,13 +36,18 @@ from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.core.storage import LocalStorage
 from o2o.orders.policy import OrderPolicy
+from o2o.payments.alipay import AlipayProvider
 from o2o.payments.demo_wallet import DemoWallet
+from o2o.payments.exceptions import ProviderMisconfigured
+from o2o.payments.providers import PaymentProvider
 from o2o.payments.service import Providers
+from o2o.sandbox.alipay import SANDBOX_DIR, AlipaySandbox
 from o2o.web import setup as web_setup
 from o2o.worker import handlers as worker_handlers
 from o2o.worker.relay import Relay
 
 API_PREFIX = "/api/v1"
+ALIPAY_SANDBOX_PATH = "/sandbox/alipay"
 
 
 def create_app(
@@ -68,6 +73,8 @@ def create_app(
         if task is not None:
             with contextlib.suppress(Exception):
                 await task
+        if sandbox is not None:  # notifications it is still retrying
+            await sandbox.aclose()
         await realtime.close()
         if owns_database:
             await db.dispose()
@@ -86,7 +93,8 @@ def create_app(
     app.state.broker = realtime
     app.state.storage = LocalStorage(settings.media_dir)
     app.state.order_policy = order_policy(settings)
-    app.state.payment_providers = payment_providers(settings)
+    sandbox = mount_alipay_sandbox(app, settings)
+    app.state.payment_providers = payment_providers(settings, alipay_sandbox=sandbox)
     relay = create_relay(
         settings, db=db, broker=realtime, app=app, webhook_transport=webhook_transport
     )
@@ -124,8 +132,55 @@ def order_policy(settings: Settings) -> OrderPolicy:
     )
 
 
-def payment_providers(settings: Settings) -> Providers:
-    return Providers(DemoWallet(secret=settings.secret_key, base_url=settings.base_url))
+def payment_providers(
+    settings: Settings, *, alipay_sandbox: AlipaySandbox | None = None
+) -> Providers:
+    """The providers ``settings.payment_providers`` names, in that order (the first is the
+    default). Missing or wrong settings raise ``ProviderMisconfigured`` here, at start-up."""
+    makers: dict[str, Callable[[], PaymentProvider]] = {
+        "demo": lambda: DemoWallet(secret=settings.secret_key, base_url=settings.base_url),
+        "alipay": lambda: alipay_provider(settings, alipay_sandbox),
+    }
+    unknown = [name for name in settings.payment_providers if name not in makers]
+    if unknown:
+        raise ProviderMisconfigured(
+            f"O2O_PAYMENT_PROVIDERS names {', '.join(unknown)}; "
+            f"the providers are: {', '.join(makers)}."
+        )
+    return Providers(*(makers[name]() for name in dict.fromkeys(settings.payment_providers)))
+
+
+def alipay_provider(settings: Settings, sandbox: AlipaySandbox | None) -> AlipayProvider:
+    """Alipay as configured; with ``alipay_sandbox``, its gateway is the sandbox's (in process
+    when the sandbox is mounted in this app, else over HTTP at the base URL)."""
+    if not settings.alipay_sandbox:
+        return AlipayProvider.from_settings(settings)
+    gateway = f"{settings.base_url.rstrip('/')}{ALIPAY_SANDBOX_PATH}/gateway.do"
+    transport = sandbox.transport() if sandbox is not None else None
+    return AlipayProvider.from_settings(settings, gateway=gateway, transport=transport)
+
+
+def mount_alipay_sandbox(app: FastAPI, settings: Settings) -> AlipaySandbox | None:
+    """The demo's Alipay simulator at /sandbox/alipay (``settings.alipay_sandbox``), with the
+    keys under the data directory; it notifies this app in process."""
+    if not settings.alipay_sandbox or "alipay" not in settings.payment_providers:
+        return None
+    keys = settings.data_dir / SANDBOX_DIR
+    try:
+        sandbox = AlipaySandbox.from_dir(
+            keys,
+            base_url=f"{settings.base_url.rstrip('/')}{ALIPAY_SANDBOX_PATH}",
+            app_id=settings.alipay_app_id,
+            notify_transport=httpx.ASGITransport(app=app),
+        )
+    except (OSError, ValueError) as exc:
+        raise ProviderMisconfigured(
+            f"O2O_ALIPAY_SANDBOX is on but the sandbox's keys in {keys} cannot be read "
+            f"({exc}); `o2o demo --payments alipay-sandbox` makes them."
+        ) from exc
+    app.mount(ALIPAY_SANDBOX_PATH, sandbox.app)
+    app.state.alipay_sandbox = sandbox
+    return sandbox
 
 
 def create_relay(

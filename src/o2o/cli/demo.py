@@ -15,6 +15,7 @@ from o2o.cli.common import console, migrate_with_status, sqlite_settings
 from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, is_seeded, seed_demo, total_steps
+from o2o.sandbox import alipay as alipay_sandbox
 
 seed_app = typer.Typer(help="Load data into the database.", no_args_is_help=True)
 
@@ -67,6 +68,22 @@ def seed_demo_command(
         console.print("The database already has data; nothing seeded.")
 
 
+PAYMENTS = ("demo", "alipay-sandbox")
+
+
+def payment_settings(choice: str, data_dir: Path) -> dict[str, object]:
+    """The settings ``--payments`` stands for: the demo wallet alone, or a real provider's
+    protocol against its sandbox (keys made under the data directory), the wallet beside it."""
+    if choice == "demo":
+        return {}
+    if choice == "alipay-sandbox":
+        return {
+            "payment_providers": ["alipay", "demo"],
+            **alipay_sandbox.sandbox_settings(data_dir, app_id=alipay_sandbox.SANDBOX_APP_ID),
+        }
+    raise typer.BadParameter(f"use one of: {', '.join(PAYMENTS)}", param_hint="--payments")
+
+
 def demo(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
@@ -74,14 +91,28 @@ def demo(
         Path("var/demo"), help="Where the SQLite database and uploads live."
     ),
     seed: int = typer.Option(2026, help="Random seed of the demo data."),
+    payments: str = typer.Option(
+        "demo",
+        help="How shoppers pay: demo (the built-in wallet) or alipay-sandbox (Alipay's "
+        "protocol against a simulator mounted at /sandbox/alipay, the demo wallet beside it).",
+    ),
 ) -> None:
     """Run the demo: embedded SQLite under DATA_DIR, seeded if empty, then serve it."""
     settings = sqlite_settings(
-        data_dir, demo_mode=True, base_url=f"http://{host}:{port}", worker_in_process=True
+        data_dir,
+        demo_mode=True,
+        base_url=f"http://{host}:{port}",
+        worker_in_process=True,
+        **payment_settings(payments, data_dir),
     )
     migrate_with_status(settings)
     if asyncio.run(_seed(settings, seed=seed)):
         console.print("[green]✓[/] demo data seeded")
     print_logins()
+    if settings.alipay_sandbox:
+        console.print(
+            "Alipay sandbox: pay with Alipay, then open the code's link (the wallet) and pay; "
+            f"keys in {data_dir / alipay_sandbox.SANDBOX_DIR}"
+        )
     console.print(f"[bold]Open http://{host}:{port}/[/]  (Ctrl+C to stop)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

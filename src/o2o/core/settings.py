@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     # elsewhere that would let a merchant reach the platform's internal network).
     webhooks_allow_private: bool = False
 
+    # Payment providers shoppers may choose, the first the default (JSON in the environment:
+    # O2O_PAYMENT_PROVIDERS='["alipay","demo"]'). Each one's settings are checked at start-up.
+    payment_providers: list[str] = Field(default_factory=lambda: ["demo"], min_length=1)
+    # Alipay face-to-face payment (docs/payments.md): the application's id, its RSA private key
+    # and Alipay's public key (PEM files, or the bare base64 Alipay's key tool writes).
+    alipay_app_id: str = ""
+    alipay_private_key_path: Path | None = None
+    alipay_public_key_path: Path | None = None
+    alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
+    # The demo's Alipay simulator (`o2o demo --payments alipay-sandbox`), mounted at
+    # /sandbox/alipay and called in-process instead of the gateway. Never in production.
+    alipay_sandbox: bool = False
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

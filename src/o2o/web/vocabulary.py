@@ -69,6 +69,9 @@ FULFILMENT_HINT = {
     "shipping": N_("Sent by courier to your address."),
 }
 
+# Payment providers as the shopper reads them on the pay page.
+PROVIDERS = {"demo": N_("Demo wallet"), "alipay": N_("Alipay")}
+
 # Orders in the console: statuses, fulfilment and the buttons that move an order on.
 ORDER_STATUSES = {
     "placed": N_("Awaiting payment"),

@@ -20,6 +20,7 @@ from o2o.core import idempotency, outbox
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
 from o2o.core.db import Database
+from o2o.core.errors import DomainError
 from o2o.inventory import reservations
 from o2o.notifications import service as notifications_service
 from o2o.notifications import webhooks
@@ -183,7 +184,11 @@ def timers(w: Wiring) -> list[Timer]:
             async with w.db.session() as session:
                 provider = w.providers.get(provider_name)
                 payment = await payments_service.get_payment(session, payment_id=payment_id)
-                notice = await provider.query(session, payment)
+                try:
+                    notice = await provider.query(session, payment)
+                except DomainError as exc:  # one provider down must not stall the others
+                    log.warning("could not query payment %s: %s", payment_id, exc.detail)
+                    continue
                 if notice is None or not notice.paid or payment.status != PaymentStatus.PENDING:
                     continue
                 result = await payments_service.settle(session, provider=provider, notice=notice)

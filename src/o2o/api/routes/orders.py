@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.api.idempotency import IdempotencyKey, idempotent, identify, maybe_idempotent
 from o2o.catalog.labels import qr_svg
 from o2o.core.idempotency import TTL
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from o2o.http.deps import kick_relay, policy_of, providers_of
+from o2o.http.deps import get_settings, kick_relay, policy_of, providers_of
 from o2o.orders import paying as orders_paying
 from o2o.orders import placement, placement_pg, quotes
 from o2o.orders import queries as orders_queries
@@ -45,7 +45,11 @@ class CheckoutRead(BaseModel):
 
 
 class PaymentCreate(BaseModel):
-    provider: str = "demo"
+    provider: str | None = Field(
+        default=None,
+        max_length=32,
+        description="A provider this platform offers; its default if omitted",
+    )
 
 
 class PaymentRead(BaseModel):
@@ -272,7 +276,7 @@ async def pay_order(
             session,
             order_id=order_id,
             shopper_id=principal.user_id,
-            provider_name=body.provider,
+            provider_name=body.provider or get_settings(request).payment_providers[0],
             providers=providers_of(request),
         )
         order = await orders_service.get_order(session, order_id=order_id)

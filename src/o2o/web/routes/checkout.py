@@ -238,7 +238,7 @@ async def place(
             session,
             order_id=first.id,
             shopper_id=viewer.user_id,
-            provider_name="demo",
+            provider_name=deps.settings_of(request).payment_providers[0],
             providers=providers_of(request),
         )
         return {"order_id": first.id, "next": f"/orders/{first.id}/pay"}

@@ -134,9 +134,12 @@ async def pay_page(
     merchant = await merchants_service.get_merchant(session, merchant_id=order.merchant_id)
     settings = deps.settings_of(request)
     wallet_link = None
-    if payment is not None and payment.provider == "demo" and settings.demo_mode:
+    # In the demo the wallet (ours, or a provider's sandbox) is on this site: link to it.
+    on_site = settings.base_url.rstrip("/") + "/"
+    if payment is not None and settings.demo_mode and payment.qr_payload.startswith(on_site):
         link = urlsplit(payment.qr_payload)
-        wallet_link = f"{link.path}?{link.query}"
+        wallet_link = f"{link.path}?{link.query}" if link.query else link.path
+    choices = list(dict.fromkeys(settings.payment_providers))
     return render(
         request,
         "shopper/pay.html",
@@ -148,6 +151,8 @@ async def pay_page(
             "payment": payment,
             "qr": scalable_qr(payment.qr_payload, scale=6) if payment else None,
             "wallet_link": wallet_link,
+            "choices": choices if len(choices) > 1 else [],
+            "provider_names": vocabulary.PROVIDERS,
             "deadline": (payment.expires_at if payment else order.hold_until),
             "when": await _clock(request, session, order),
         },
@@ -156,14 +161,19 @@ async def pay_page(
 
 @router.post("/orders/{order_id}/pay")
 async def start_payment(
-    request: Request, session: SessionDep, viewer: UserDep, order_id: IdPath
+    request: Request,
+    session: SessionDep,
+    viewer: UserDep,
+    order_id: IdPath,
+    provider: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    """A (new) payment for the order's checkout; asking again returns the pending one."""
+    """A (new) payment for the order's checkout with ``provider`` (the platform's first by
+    default); asking again returns the pending one, another provider replaces it."""
     await orders_paying.start_payment(
         session,
         order_id=order_id,
         shopper_id=viewer.user_id,
-        provider_name="demo",
+        provider_name=provider or deps.settings_of(request).payment_providers[0],
         providers=providers_of(request),
     )
     await session.commit()
