@@ -31,9 +31,13 @@ async def get_storage(request: Request) -> Storage:
     return storage_of(request)
 
 
-async def get_settings(request: Request) -> Settings:
+def app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+async def get_settings(request: Request) -> Settings:
+    return app_settings(request)
 
 
 async def get_session(

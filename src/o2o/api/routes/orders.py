@@ -13,7 +13,7 @@ from o2o.api.idempotency import IdempotencyKey, idempotent, identify, maybe_idem
 from o2o.catalog.labels import qr_svg
 from o2o.core.idempotency import TTL
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from o2o.http.deps import get_settings, kick_relay, policy_of, providers_of
+from o2o.http.deps import app_settings, kick_relay, policy_of, providers_of
 from o2o.orders import paying as orders_paying
 from o2o.orders import placement, placement_pg, quotes
 from o2o.orders import queries as orders_queries
@@ -276,7 +276,7 @@ async def pay_order(
             session,
             order_id=order_id,
             shopper_id=principal.user_id,
-            provider_name=body.provider or get_settings(request).payment_providers[0],
+            provider_name=body.provider or app_settings(request).payment_providers[0],
             providers=providers_of(request),
         )
         order = await orders_service.get_order(session, order_id=order_id)
