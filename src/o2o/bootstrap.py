@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -36,8 +36,12 @@ from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.core.storage import LocalStorage
 from o2o.orders.policy import OrderPolicy
+from o2o.payments import wechat
 from o2o.payments.demo_wallet import DemoWallet
+from o2o.payments.exceptions import ProviderMisconfigured
+from o2o.payments.providers import PaymentProvider
 from o2o.payments.service import Providers
+from o2o.payments.wechat import WechatPayProvider
 from o2o.web import setup as web_setup
 from o2o.worker import handlers as worker_handlers
 from o2o.worker.relay import Relay
@@ -51,9 +55,11 @@ def create_app(
     database: Database | None = None,
     broker: Broker | None = None,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
+    payment_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """Build the ASGI app. Tests pass their own ``database`` (bound to a test transaction)
-    and may pass the transport merchants' webhooks are sent through (a fake receiver)."""
+    and may pass the transport merchants' webhooks are sent through (a fake receiver) and
+    the one payment providers' gateways are reached through (simulators, in the sandbox)."""
     settings = settings or Settings()
     owns_database = database is None
     db = database or Database.from_url(settings.database_url, echo=settings.sql_echo)
@@ -86,7 +92,7 @@ def create_app(
     app.state.broker = realtime
     app.state.storage = LocalStorage(settings.media_dir)
     app.state.order_policy = order_policy(settings)
-    app.state.payment_providers = payment_providers(settings)
+    app.state.payment_providers = payment_providers(settings, transport=payment_transport)
     relay = create_relay(
         settings, db=db, broker=realtime, app=app, webhook_transport=webhook_transport
     )
@@ -124,8 +130,24 @@ def order_policy(settings: Settings) -> OrderPolicy:
     )
 
 
-def payment_providers(settings: Settings) -> Providers:
-    return Providers(DemoWallet(secret=settings.secret_key, base_url=settings.base_url))
+def payment_providers(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> Providers:
+    """The providers named in ``settings.payment_providers``, in that order. One enabled but
+    misconfigured stops start-up here (``ProviderMisconfigured`` says what to set), not at the
+    first payment. ``transport``: how gateways are reached (None: the network)."""
+    build: dict[str, Callable[[], PaymentProvider]] = {
+        "demo": lambda: DemoWallet(secret=settings.secret_key, base_url=settings.base_url),
+        wechat.NAME: lambda: WechatPayProvider(wechat.from_settings(settings), transport=transport),
+    }
+    names = list(dict.fromkeys(settings.payment_providers))
+    unknown = [name for name in names if name not in build]
+    if unknown or not names:
+        raise ProviderMisconfigured(
+            f"O2O_PAYMENT_PROVIDERS must name at least one of {', '.join(build)}; "
+            f"{', '.join(unknown) or 'it is empty'} is not a provider."
+        )
+    return Providers(*(build[name]() for name in names))
 
 
 def create_relay(

@@ -32,3 +32,44 @@ class InvalidNotification(DomainError):
 class WalletRefused(Conflict):
     code = "wallet_refused"
     title = "The wallet refused the action"
+
+
+# -- talking to a provider ----------------------------------------------------------------------
+class ProviderError(DomainError):
+    """A provider's API did not do what was asked; nothing changed on our side (the caller's
+    transaction rolls back), so the request can be tried again."""
+
+    code = "provider_error"
+    status = 502
+    title = "The payment provider refused the request"
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider could not be reached or answered with no usable answer (network, 5xx)."""
+
+    code = "provider_unavailable"
+    status = 503
+    title = "The payment provider cannot be reached"
+
+
+class ProviderRefused(ProviderError):
+    """The provider answered, signed, with a failure code (``provider_code``)."""
+
+    code = "provider_refused"
+
+
+class ProviderAnswerInvalid(ProviderError):
+    """An answer that is not the provider's: a bad or missing signature, or not its format."""
+
+    code = "provider_answer_invalid"
+    title = "The payment provider's answer could not be verified"
+
+
+class CurrencyNotSupported(InvalidInput):
+    code = "currency_not_supported"
+    title = "The payment provider does not take this currency"
+
+
+class ProviderMisconfigured(RuntimeError):
+    """A provider is enabled but its settings are missing or wrong: raised at start-up (by
+    ``create_app``), with what to set, never at the first payment."""
