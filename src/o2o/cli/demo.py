@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 from pathlib import Path
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -15,6 +17,8 @@ from o2o.cli.common import console, migrate_with_status, sqlite_settings
 from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, is_seeded, seed_demo, total_steps
+from o2o.sandbox.routing import HostRouter
+from o2o.sandbox.wechat import demo as wechat_sandbox
 
 seed_app = typer.Typer(help="Load data into the database.", no_args_is_help=True)
 
@@ -67,6 +71,55 @@ def seed_demo_command(
         console.print("The database already has data; nothing seeded.")
 
 
+class Payments(enum.StrEnum):
+    """Providers the demo can take payments through, each against its simulator."""
+
+    WECHAT_SANDBOX = "wechat-sandbox"
+
+
+def start_sandboxes(
+    payments: list[Payments], *, data_dir: Path, base_url: str
+) -> list[wechat_sandbox.WechatSandbox]:
+    """The chosen simulators, their keys kept under DATA_DIR/sandbox (made on first use)."""
+    starters = {Payments.WECHAT_SANDBOX: (wechat_sandbox.start, "wechat")}
+    return [
+        starters[choice][0](data_dir / "sandbox" / starters[choice][1], base_url=base_url)
+        for choice in dict.fromkeys(payments)
+    ]
+
+
+def demo_settings(
+    data_dir: Path, *, base_url: str, sandboxes: list[wechat_sandbox.WechatSandbox]
+) -> Settings:
+    overrides: dict[str, object] = {}
+    for sandbox in sandboxes:
+        overrides.update(sandbox.settings())
+    return sqlite_settings(
+        data_dir,
+        demo_mode=True,
+        base_url=base_url,
+        worker_in_process=True,
+        # the sandboxed providers first (the pages offer them first), the demo wallet too
+        payment_providers=[*(s.provider for s in sandboxes), "demo"],
+        **overrides,
+    )
+
+
+def demo_app(
+    settings: Settings,
+    sandboxes: list[wechat_sandbox.WechatSandbox],
+    *,
+    database: Database | None = None,
+) -> FastAPI:
+    """The demo's app, its payment providers' calls routed to their simulators in-process and
+    the simulators' pages mounted in it."""
+    router = HostRouter({s.host: s.transport for s in sandboxes}) if sandboxes else None
+    app = create_app(settings, database=database, payment_transport=router)
+    for sandbox in sandboxes:
+        sandbox.attach(app)
+    return app
+
+
 def demo(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
@@ -74,14 +127,24 @@ def demo(
         Path("var/demo"), help="Where the SQLite database and uploads live."
     ),
     seed: int = typer.Option(2026, help="Random seed of the demo data."),
+    payments: list[Payments] = typer.Option(
+        [],
+        "--payments",
+        help="Also take payments through a provider, against its simulator (repeat for "
+        "several). The demo wallet is always there.",
+    ),
 ) -> None:
     """Run the demo: embedded SQLite under DATA_DIR, seeded if empty, then serve it."""
-    settings = sqlite_settings(
-        data_dir, demo_mode=True, base_url=f"http://{host}:{port}", worker_in_process=True
-    )
+    base_url = f"http://{host}:{port}"
+    sandboxes = start_sandboxes(payments, data_dir=data_dir, base_url=base_url)
+    settings = demo_settings(data_dir, base_url=base_url, sandboxes=sandboxes)
     migrate_with_status(settings)
     if asyncio.run(_seed(settings, seed=seed)):
         console.print("[green]✓[/] demo data seeded")
     print_logins()
+    for sandbox in sandboxes:
+        console.print(
+            f"[bold]{sandbox.title}[/] sandbox: wallet pages under {base_url}{sandbox.mount}"
+        )
     console.print(f"[bold]Open http://{host}:{port}/[/]  (Ctrl+C to stop)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(demo_app(settings, sandboxes), host=host, port=port, log_level="info")

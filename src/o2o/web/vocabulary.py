@@ -62,6 +62,11 @@ FULFILMENT = {
     "delivery": N_("Delivery"),
     "shipping": N_("Shipping"),
 }
+# Payment providers as the pay page names them (the stored value is the key).
+PAYMENT_PROVIDER = {
+    "demo": N_("Demo wallet"),
+    "wechat": N_("WeChat Pay"),
+}
 FULFILMENT_HINT = {
     "pickup": N_("Pay now, collect at the counter with your code."),
     "reserve": N_("We hold it at the store for you to try; pay there if you keep it."),

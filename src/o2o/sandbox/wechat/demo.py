@@ -30,9 +30,10 @@ class WechatSandbox:
     account: SandboxAccount
     simulator: WechatPaySimulator
 
-    @property
-    def host(self) -> str:
-        return HOST
+    provider: str = PROVIDER
+    host: str = HOST
+    mount: str = MOUNT
+    title: str = "WeChat Pay"
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:

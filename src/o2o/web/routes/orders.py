@@ -134,9 +134,12 @@ async def pay_page(
     merchant = await merchants_service.get_merchant(session, merchant_id=order.merchant_id)
     settings = deps.settings_of(request)
     wallet_link = None
-    if payment is not None and payment.provider == "demo" and settings.demo_mode:
-        link = urlsplit(payment.qr_payload)
-        wallet_link = f"{link.path}?{link.query}"
+    link = urlsplit(payment.qr_payload if payment else "")
+    # In the demo, a wallet that lives on this site (the demo wallet, a provider's sandbox
+    # page) can be opened from here, for a visitor without a second phone to scan with.
+    if settings.demo_mode and link.netloc == urlsplit(settings.base_url).netloc:
+        wallet_link = f"{link.path}?{link.query}" if link.query else link.path
+    offered = providers_of(request).names
     return render(
         request,
         "shopper/pay.html",
@@ -148,6 +151,9 @@ async def pay_page(
             "payment": payment,
             "qr": scalable_qr(payment.qr_payload, scale=6) if payment else None,
             "wallet_link": wallet_link,
+            "providers": offered,
+            "others": [name for name in offered if payment is None or name != payment.provider],
+            "provider_names": vocabulary.PAYMENT_PROVIDER,
             "deadline": (payment.expires_at if payment else order.hold_until),
             "when": await _clock(request, session, order),
         },
@@ -156,14 +162,19 @@ async def pay_page(
 
 @router.post("/orders/{order_id}/pay")
 async def start_payment(
-    request: Request, session: SessionDep, viewer: UserDep, order_id: IdPath
+    request: Request,
+    session: SessionDep,
+    viewer: UserDep,
+    order_id: IdPath,
+    provider: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    """A (new) payment for the order's checkout; asking again returns the pending one."""
+    """A (new) payment for the order's checkout, with the chosen provider (the first one
+    offered by default); asking again returns the pending one, choosing another replaces it."""
     await orders_paying.start_payment(
         session,
         order_id=order_id,
         shopper_id=viewer.user_id,
-        provider_name="demo",
+        provider_name=provider or providers_of(request).default,
         providers=providers_of(request),
     )
     await session.commit()
