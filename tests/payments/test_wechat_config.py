@@ -31,6 +31,7 @@ def good(tmp_path: Path, wechat_keys: Keys) -> dict[str, Any]:
 def test_a_complete_configuration_builds_the_provider(good: dict[str, Any]) -> None:
     providers = payment_providers(Settings(**good))
     assert providers.names == ["demo", "wechat"]
+    assert providers.offered == ["demo", "wechat"]
     assert providers.default == "demo"
     provider = providers.get("wechat")
     assert isinstance(provider, WechatPayProvider)

@@ -46,6 +46,7 @@ async def test_the_demo_pays_with_wechat_pay_through_the_sandbox(
         assert page.status_code == 200
         assert "Pay with WeChat Pay" in page.text
         assert "Pay with Demo wallet" in page.text
+        assert page.text.index("Pay with WeChat Pay") < page.text.index("Pay with Demo wallet")
         chosen = await client.post(
             f"/orders/{order_id}/pay", data={"provider": "wechat", "csrf_token": csrf_of(page.text)}
         )

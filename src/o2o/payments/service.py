@@ -49,9 +49,14 @@ class Providers:
         return sorted(self._by_name)
 
     @property
+    def offered(self) -> list[str]:
+        """The providers in the order they are configured (the order pages offer them)."""
+        return list(self._by_name)
+
+    @property
     def default(self) -> str:
         """The provider offered first (the first one configured)."""
-        return next(iter(self._by_name))
+        return self.offered[0]
 
 
 async def get_payment(session: AsyncSession, *, payment_id: int) -> Payment:

@@ -139,7 +139,7 @@ async def pay_page(
     # page) can be opened from here, for a visitor without a second phone to scan with.
     if settings.demo_mode and link.netloc == urlsplit(settings.base_url).netloc:
         wallet_link = f"{link.path}?{link.query}" if link.query else link.path
-    offered = providers_of(request).names
+    offered = providers_of(request).offered
     return render(
         request,
         "shopper/pay.html",
