@@ -18,6 +18,7 @@ from tests.web.conftest import csrf_of, log_in
 
 BASE = "http://127.0.0.1:8000"
 WALLET = re.compile(r'id="open-wallet" href="(/sandbox/wechat/pay/[^"]+)"')
+FORM_KEY = re.compile(r'name="form_key" value="([^"]+)"')
 
 
 async def test_the_demo_pays_with_wechat_pay_through_the_sandbox(
@@ -111,3 +112,57 @@ async def test_choosing_another_way_to_pay_closes_the_wechat_trade(
         assert 'href="/wallet/demo/' in page.text
     (trade,) = sandbox.simulator.trades.values()
     assert trade.state == "CLOSED"
+
+
+async def test_checkout_keeps_the_order_when_wechat_pay_is_down(
+    tmp_path: Path,
+    database: Database,
+    session: AsyncSession,
+    wechat_keys: tuple[rsa.RSAPrivateKey, rsa.RSAPrivateKey],
+) -> None:
+    provision(
+        tmp_path / "sandbox" / "wechat", merchant_key=wechat_keys[0], platform_key=wechat_keys[1]
+    )
+    (sandbox,) = start_sandboxes([Payments.WECHAT_SANDBOX], data_dir=tmp_path, base_url=BASE)
+    app = demo_app(
+        demo_settings(tmp_path, base_url=BASE, sandboxes=[sandbox]), [sandbox], database=database
+    )
+    scene = await make_scene(session)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        await log_in(client, scene.shopper.email)
+        cart = await client.get(f"/products/{scene.variants[0].product_id}")
+        added = await client.post(
+            "/cart/add",
+            data={
+                "variant_id": scene.variants[0].id,
+                "store_id": scene.store.id,
+                "csrf_token": csrf_of(cart.text),
+            },
+        )
+        assert added.status_code == 303
+        page = await client.get(f"/checkout?store={scene.store.id}")
+        key = FORM_KEY.search(page.text)
+        assert key is not None
+        # WeChat Pay answers 500 while the shopper checks out
+        sandbox.simulator.fail_next = 1
+        done = await client.post(
+            "/checkout",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "form_key": key.group(1),
+                "from_store": str(scene.store.id),
+                "store_id": str(scene.store.id),
+                "fulfilment": "pickup",
+            },
+        )
+        # the order is placed all the same, and its pay page offers to try again
+        assert done.status_code == 303, done.text[:300]
+        pay_url = done.headers["location"]
+        assert pay_url.endswith("/pay")
+        page = await client.get(pay_url)
+        assert "Pay with WeChat Pay" in page.text
+        again = await client.post(
+            pay_url, data={"provider": "wechat", "csrf_token": csrf_of(page.text)}
+        )
+        assert again.status_code == 303
+        assert WALLET.search((await client.get(pay_url)).text) is not None

@@ -77,7 +77,8 @@ class WechatPayProvider:
         body: dict[str, Any] = {
             "appid": self.config.appid,
             "mchid": self.config.mchid,
-            "description": payment.reference[:127] or "O2O",
+            # What the payer reads in WeChat (1 to 127 characters).
+            "description": f"O2O订单 {payment.reference.rpartition(':')[2]}"[:127],
             "out_trade_no": out_trade_no(payment.id),
             "notify_url": self.config.notify_url,
             "amount": {"total": payment.amount, "currency": CURRENCY},
