@@ -287,3 +287,24 @@ async def test_only_cny_is_charged(wechat: WechatWorld, session: AsyncSession) -
     )
     with pytest.raises(CurrencyNotSupported):
         await wechat.provider.create(session, payment)
+
+
+async def test_unsigned_answers_are_believed_only_as_failures(
+    wechat: WechatWorld, session: AsyncSession
+) -> None:
+    _order_id, payment = await _paid(wechat, session)
+
+    def gateway(status: int, body: dict[str, str]) -> httpx.MockTransport:
+        return httpx.MockTransport(lambda _request: httpx.Response(status, json=body))
+
+    config = wechat.provider.config
+    # "not found", unsigned (as a gateway in front of WeChat Pay may answer): no trade
+    missing = {"code": "ORDER_NOT_EXIST", "message": "订单不存在"}
+    quiet = WechatPayProvider(config, transport=gateway(404, missing))
+    assert await quiet.query(session, payment) is None
+    # a success without WeChat Pay's signature is not believed
+    paid = {"out_trade_no": "O2O00000001", "trade_state": "SUCCESS"}
+    liar = WechatPayProvider(config, transport=gateway(200, paid))
+    with pytest.raises(ProviderAnswerInvalid) as caught:
+        await liar.query(session, payment)
+    assert caught.value.extra["reason"] == "unsigned_response"

@@ -40,8 +40,11 @@ def _positive_int(value: object) -> bool:
 
 
 def build_app(sim: WechatPaySimulator) -> Starlette:  # noqa: PLR0915 (a closure per endpoint)
-    def answer(status: int, data: dict[str, Any] | None = None) -> Response:
+    def answer(status: int, data: dict[str, Any] | None = None, *, signed: bool = True) -> Response:
         body = b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
+        media = "application/json" if data is not None else None
+        if not signed:
+            return Response(body, status_code=status, media_type=media)
         stamp, nonce = str(int(sim.clock())), signing.nonce_str()
         signature = signing.platform_signature(sim.platform_key, stamp, nonce, body)
         if sim.forge_answers:
@@ -54,7 +57,6 @@ def build_app(sim: WechatPaySimulator) -> Starlette:  # noqa: PLR0915 (a closure
             "Wechatpay-Serial": sim.platform_serial,
             "Wechatpay-Signature-Type": signing.SCHEME,
         }
-        media = "application/json" if data is not None else None
         return Response(body, status_code=status, headers=headers, media_type=media)
 
     async def authenticate(request: Request) -> tuple[Merchant, bytes]:
@@ -103,7 +105,12 @@ def build_app(sim: WechatPaySimulator) -> Starlette:  # noqa: PLR0915 (a closure
                 merchant, raw = await authenticate(request)
                 return await handler(request, merchant, raw)  # type: ignore[no-any-return]
             except Refusal as refusal:
-                return answer(refusal.status, {"code": refusal.code, "message": refusal.message})
+                # WeChat Pay signs its answer only once the merchant's signature checked out.
+                return answer(
+                    refusal.status,
+                    {"code": refusal.code, "message": refusal.message},
+                    signed=refusal.code != "SIGN_ERROR",
+                )
 
         return run
 
