@@ -114,6 +114,8 @@ async def test_forged_stale_tampered_or_foreign_notifications_are_refused_and_lo
         ("bad_signature", sign(genuine.body, forger, sim.platform_serial, timestamp=now)),
         ("stale", sim.notification(number, timestamp=now - 301)),
         ("stale", sim.notification(number, timestamp=now + 400)),
+        ("stale", with_headers(**{"Wechatpay-Timestamp": "9" * 5000})),
+        ("stale", with_headers(**{"Wechatpay-Timestamp": "1.7e9"})),
         ("unknown_serial", sim.notification(number, serial="PUB_KEY_ID_0000000000000000")),
         ("decrypt_failed", sim.notification(number, tamper_ciphertext=True)),
         ("decrypt_failed", sim.notification(number, apiv3_key=b"k" * 32)),

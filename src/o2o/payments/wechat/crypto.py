@@ -29,6 +29,12 @@ class DecryptError(ValueError):
     """The resource does not decrypt with our key: forged, altered, or not for us."""
 
 
+def is_timestamp(text: str) -> bool:
+    """Unix seconds as WeChat Pay writes them: ASCII digits, and not so many that ``int``
+    would refuse them (a header is attacker-controlled until its signature checks out)."""
+    return text.isascii() and text.isdigit() and len(text) <= 12
+
+
 def request_message(method: str, url: str, timestamp: str, nonce: str, body: str) -> bytes:
     return f"{method}\n{url}\n{timestamp}\n{nonce}\n{body}\n".encode()
 

@@ -150,7 +150,10 @@ class Gateway:
                 f"{self._config.platform_serial!r}; configure its public key.",
                 "unknown_serial",
             )
-        if not timestamp.isdigit() or abs(self._clock() - int(timestamp)) > TOLERANCE_SECONDS:
+        if (
+            not crypto.is_timestamp(timestamp)
+            or abs(self._clock() - int(timestamp)) > TOLERANCE_SECONDS
+        ):
             raise _untrusted("WeChat Pay's answer is stale.", "stale_response")
         message = crypto.response_message(timestamp, nonce, raw)
         if not crypto.signature_ok(self._config.platform_public_key, message, signature):

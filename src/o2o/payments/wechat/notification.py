@@ -50,7 +50,7 @@ def check_signature(
     if serial != config.platform_serial:
         raise _reject("unknown_serial", f"Signed with key {serial!r}, not the configured one.")
     # A valid notification replayed later is refused: its timestamp is signed with it.
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > TOLERANCE_SECONDS:
+    if not crypto.is_timestamp(timestamp) or abs(now - int(timestamp)) > TOLERANCE_SECONDS:
         raise _reject("stale", "The notification's timestamp is more than 5 minutes off.")
     message = crypto.response_message(timestamp, nonce, body)
     if not crypto.signature_ok(config.platform_public_key, message, signature):

@@ -70,7 +70,7 @@ def build_app(sim: WechatPaySimulator) -> Starlette:  # noqa: PLR0915 (a closure
             raise Refusal(401, "SIGN_ERROR", "商户号不存在")
         if creds.serial_no != merchant.serial_no:
             raise Refusal(401, "SIGN_ERROR", "商户证书序列号不正确")
-        if not creds.timestamp.isdigit() or (
+        if not re.fullmatch(r"[0-9]{1,12}", creds.timestamp) or (
             abs(sim.clock() - int(creds.timestamp)) > TOLERANCE_SECONDS
         ):
             raise Refusal(401, "SIGN_ERROR", "请求时间戳已过期")
