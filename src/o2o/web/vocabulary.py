@@ -62,17 +62,15 @@ FULFILMENT = {
     "delivery": N_("Delivery"),
     "shipping": N_("Shipping"),
 }
-# Payment providers as the pay page names them (the stored value is the key).
-PAYMENT_PROVIDER = {
-    "demo": N_("Demo wallet"),
-    "wechat": N_("WeChat Pay"),
-}
 FULFILMENT_HINT = {
     "pickup": N_("Pay now, collect at the counter with your code."),
     "reserve": N_("We hold it at the store for you to try; pay there if you keep it."),
     "delivery": N_("From the store to your door."),
     "shipping": N_("Sent by courier to your address."),
 }
+
+# Payment providers as the shopper reads them on the pay page.
+PROVIDERS = {"demo": N_("Demo wallet"), "wechat": N_("WeChat Pay")}
 
 # Orders in the console: statuses, fulfilment and the buttons that move an order on.
 ORDER_STATUSES = {

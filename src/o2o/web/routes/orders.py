@@ -153,7 +153,7 @@ async def pay_page(
             "wallet_link": wallet_link,
             "providers": offered,
             "others": [name for name in offered if payment is None or name != payment.provider],
-            "provider_names": vocabulary.PAYMENT_PROVIDER,
+            "provider_names": vocabulary.PROVIDERS,
             "deadline": (payment.expires_at if payment else order.hold_until),
             "when": await _clock(request, session, order),
         },
