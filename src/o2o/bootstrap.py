@@ -36,11 +36,13 @@ from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.core.storage import LocalStorage
 from o2o.orders.policy import OrderPolicy
+from o2o.payments import wechat
 from o2o.payments.alipay import AlipayProvider
 from o2o.payments.demo_wallet import DemoWallet
 from o2o.payments.exceptions import ProviderMisconfigured
 from o2o.payments.providers import PaymentProvider
 from o2o.payments.service import Providers
+from o2o.payments.wechat import WechatPayProvider
 from o2o.sandbox.alipay import SANDBOX_DIR, AlipaySandbox
 from o2o.web import setup as web_setup
 from o2o.worker import handlers as worker_handlers
@@ -56,9 +58,11 @@ def create_app(
     database: Database | None = None,
     broker: Broker | None = None,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
+    payment_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """Build the ASGI app. Tests pass their own ``database`` (bound to a test transaction)
-    and may pass the transport merchants' webhooks are sent through (a fake receiver)."""
+    and may pass the transport merchants' webhooks are sent through (a fake receiver) and
+    the one payment providers' gateways are reached through (simulators, in the sandbox)."""
     settings = settings or Settings()
     owns_database = database is None
     db = database or Database.from_url(settings.database_url, echo=settings.sql_echo)
@@ -94,7 +98,9 @@ def create_app(
     app.state.storage = LocalStorage(settings.media_dir)
     app.state.order_policy = order_policy(settings)
     sandbox = mount_alipay_sandbox(app, settings)
-    app.state.payment_providers = payment_providers(settings, alipay_sandbox=sandbox)
+    app.state.payment_providers = payment_providers(
+        settings, alipay_sandbox=sandbox, transport=payment_transport
+    )
     relay = create_relay(
         settings, db=db, broker=realtime, app=app, webhook_transport=webhook_transport
     )
@@ -133,21 +139,28 @@ def order_policy(settings: Settings) -> OrderPolicy:
 
 
 def payment_providers(
-    settings: Settings, *, alipay_sandbox: AlipaySandbox | None = None
+    settings: Settings,
+    *,
+    alipay_sandbox: AlipaySandbox | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Providers:
-    """The providers ``settings.payment_providers`` names, in that order (the first is the
-    default). Missing or wrong settings raise ``ProviderMisconfigured`` here, at start-up."""
-    makers: dict[str, Callable[[], PaymentProvider]] = {
+    """The providers named in ``settings.payment_providers``, in that order (the first is the
+    default). One enabled but misconfigured stops start-up here (``ProviderMisconfigured`` says
+    what to set), not at the first payment. ``transport``: how WeChat Pay's gateway is reached
+    (None: the network); Alipay's is its sandbox's when ``settings.alipay_sandbox``."""
+    build: dict[str, Callable[[], PaymentProvider]] = {
         "demo": lambda: DemoWallet(secret=settings.secret_key, base_url=settings.base_url),
         "alipay": lambda: alipay_provider(settings, alipay_sandbox),
+        wechat.NAME: lambda: WechatPayProvider(wechat.from_settings(settings), transport=transport),
     }
-    unknown = [name for name in settings.payment_providers if name not in makers]
-    if unknown:
+    names = list(dict.fromkeys(settings.payment_providers))
+    unknown = [name for name in names if name not in build]
+    if unknown or not names:
         raise ProviderMisconfigured(
-            f"O2O_PAYMENT_PROVIDERS names {', '.join(unknown)}; "
-            f"the providers are: {', '.join(makers)}."
+            f"O2O_PAYMENT_PROVIDERS must name at least one of {', '.join(build)}; "
+            f"{', '.join(unknown) or 'it is empty'} is not a provider."
         )
-    return Providers(*(makers[name]() for name in dict.fromkeys(settings.payment_providers)))
+    return Providers(*(build[name]() for name in names))
 
 
 def alipay_provider(settings: Settings, sandbox: AlipaySandbox | None) -> AlipayProvider:

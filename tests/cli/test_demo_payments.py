@@ -6,26 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import pytest
-import typer
 
 from o2o.bootstrap import create_app
-from o2o.cli.common import sqlite_settings
-from o2o.cli.demo import payment_settings
+from o2o.cli.demo import Payments, demo_settings, start_sandboxes
+
+BASE = "http://127.0.0.1:8000"
 
 
 def test_the_default_demo_is_unchanged(tmp_path: Path) -> None:
-    assert payment_settings("demo", tmp_path) == {}
-    with pytest.raises(typer.BadParameter, match="demo, alipay-sandbox"):
-        payment_settings("paypal", tmp_path)
+    assert start_sandboxes([Payments.DEMO], data_dir=tmp_path, base_url=BASE) == []
+    settings = demo_settings(tmp_path, base_url=BASE, sandboxes=[])
+    assert settings.payment_providers == ["demo"]
+    assert not settings.alipay_sandbox
 
 
 async def test_alipay_sandbox_makes_keys_and_mounts_the_simulator(tmp_path: Path) -> None:
-    settings = sqlite_settings(
-        tmp_path,
-        demo_mode=True,
-        secret_key="test-secret-key-0123456789",
-        **payment_settings("alipay-sandbox", tmp_path),
+    settings = demo_settings(tmp_path, base_url=BASE, sandboxes=[], alipay=True).model_copy(
+        update={"secret_key": "test-secret-key-0123456789"}
     )
     assert settings.payment_providers == ["alipay", "demo"]
     assert sorted(p.name for p in (tmp_path / "alipay-sandbox").iterdir()) == [
@@ -43,5 +40,5 @@ async def test_alipay_sandbox_makes_keys_and_mounts_the_simulator(tmp_path: Path
     assert wallet.status_code == 404
     assert "Alipay" in wallet.text
     # the keys are made once: a second start uses the same ones
-    again = payment_settings("alipay-sandbox", tmp_path)
-    assert again["alipay_public_key_path"] == settings.alipay_public_key_path
+    again = demo_settings(tmp_path, base_url=BASE, sandboxes=[], alipay=True)
+    assert again.alipay_public_key_path == settings.alipay_public_key_path

@@ -1,4 +1,4 @@
-"""Alipay fixtures: an app whose Alipay is the in-process sandbox."""
+"""Fixtures of the payment tests: apps wired to the Alipay and WeChat Pay simulators."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.sandbox.alipay import AlipaySandbox
 from tests.payments.alipay_scene import alipay_app
+from tests.payments.wechat_scene import wechat, wechat_keys  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

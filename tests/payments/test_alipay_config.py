@@ -93,7 +93,7 @@ def _small_key(tmp_path: Path) -> Path:
         ({"alipay_private_key_path": "small"}, "1024-bit key; RSA2 needs 2048 bits"),
         ({"alipay_public_key_path": "own"}, "holds your application's own public key"),
         ({"alipay_gateway": "http://openapi.alipay.com/gateway.do"}, "is not an https:// URL"),
-        ({"payment_providers": ["alipay", "paypal"]}, "O2O_PAYMENT_PROVIDERS names paypal"),
+        ({"payment_providers": ["alipay", "paypal"]}, "paypal is not a provider"),
     ],
 )
 def test_a_wrong_setting_stops_the_start_and_says_what_to_set(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 from pathlib import Path
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -16,6 +18,8 @@ from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, is_seeded, seed_demo, total_steps
 from o2o.sandbox import alipay as alipay_sandbox
+from o2o.sandbox.routing import HostRouter
+from o2o.sandbox.wechat import demo as wechat_sandbox
 
 seed_app = typer.Typer(help="Load data into the database.", no_args_is_help=True)
 
@@ -68,20 +72,68 @@ def seed_demo_command(
         console.print("The database already has data; nothing seeded.")
 
 
-PAYMENTS = ("demo", "alipay-sandbox")
+class Payments(enum.StrEnum):
+    """Providers the demo can take payments through, each against its simulator."""
+
+    DEMO = "demo"
+    ALIPAY_SANDBOX = "alipay-sandbox"
+    WECHAT_SANDBOX = "wechat-sandbox"
 
 
-def payment_settings(choice: str, data_dir: Path) -> dict[str, object]:
-    """The settings ``--payments`` stands for: the demo wallet alone, or a real provider's
-    protocol against its sandbox (keys made under the data directory), the wallet beside it."""
-    if choice == "demo":
-        return {}
-    if choice == "alipay-sandbox":
-        return {
-            "payment_providers": ["alipay", "demo"],
-            **alipay_sandbox.sandbox_settings(data_dir, app_id=alipay_sandbox.SANDBOX_APP_ID),
-        }
-    raise typer.BadParameter(f"use one of: {', '.join(PAYMENTS)}", param_hint="--payments")
+def start_sandboxes(
+    payments: list[Payments], *, data_dir: Path, base_url: str
+) -> list[wechat_sandbox.WechatSandbox]:
+    """The chosen simulators that run beside the app, their keys kept under DATA_DIR/sandbox
+    (made on first use). Alipay's is mounted by the app itself (``alipay_sandbox``)."""
+    starters = {Payments.WECHAT_SANDBOX: (wechat_sandbox.start, "wechat")}
+    return [
+        starters[choice][0](data_dir / "sandbox" / starters[choice][1], base_url=base_url)
+        for choice in dict.fromkeys(payments)
+        if choice in starters
+    ]
+
+
+def demo_settings(
+    data_dir: Path,
+    *,
+    base_url: str,
+    sandboxes: list[wechat_sandbox.WechatSandbox],
+    alipay: bool = False,
+) -> Settings:
+    overrides: dict[str, object] = {}
+    providers: list[str] = []
+    if alipay:
+        overrides.update(
+            alipay_sandbox.sandbox_settings(data_dir, app_id=alipay_sandbox.SANDBOX_APP_ID)
+        )
+        providers.append("alipay")
+    for sandbox in sandboxes:
+        overrides.update(sandbox.settings())
+        providers.append(sandbox.provider)
+    return sqlite_settings(
+        data_dir,
+        demo_mode=True,
+        base_url=base_url,
+        worker_in_process=True,
+        # the sandboxed providers first (the pages offer them first), the demo wallet too
+        payment_providers=[*providers, "demo"],
+        **overrides,
+    )
+
+
+def demo_app(
+    settings: Settings,
+    sandboxes: list[wechat_sandbox.WechatSandbox],
+    *,
+    database: Database | None = None,
+) -> FastAPI:
+    """The demo's app, its payment providers' calls routed to their simulators in-process and
+    the simulators' pages mounted in it."""
+    router = HostRouter({s.host: s.transport for s in sandboxes}) if sandboxes else None
+    app = create_app(settings, database=database, payment_transport=router)
+    for sandbox in sandboxes:
+        sandbox.attach(app)
+    return app
 
 
 def demo(
@@ -91,19 +143,21 @@ def demo(
         Path("var/demo"), help="Where the SQLite database and uploads live."
     ),
     seed: int = typer.Option(2026, help="Random seed of the demo data."),
-    payments: str = typer.Option(
-        "demo",
-        help="How shoppers pay: demo (the built-in wallet) or alipay-sandbox (Alipay's "
-        "protocol against a simulator mounted at /sandbox/alipay, the demo wallet beside it).",
+    payments: list[Payments] = typer.Option(
+        [],
+        "--payments",
+        help="Also take payments through a provider against its simulator: alipay-sandbox "
+        "or wechat-sandbox (repeat for several). The demo wallet is always there.",
     ),
 ) -> None:
     """Run the demo: embedded SQLite under DATA_DIR, seeded if empty, then serve it."""
-    settings = sqlite_settings(
+    base_url = f"http://{host}:{port}"
+    sandboxes = start_sandboxes(payments, data_dir=data_dir, base_url=base_url)
+    settings = demo_settings(
         data_dir,
-        demo_mode=True,
-        base_url=f"http://{host}:{port}",
-        worker_in_process=True,
-        **payment_settings(payments, data_dir),
+        base_url=base_url,
+        sandboxes=sandboxes,
+        alipay=Payments.ALIPAY_SANDBOX in payments,
     )
     migrate_with_status(settings)
     if asyncio.run(_seed(settings, seed=seed)):
@@ -114,5 +168,9 @@ def demo(
             "Alipay sandbox: pay with Alipay, then open the code's link (the wallet) and pay; "
             f"keys in {data_dir / alipay_sandbox.SANDBOX_DIR}"
         )
+    for sandbox in sandboxes:
+        console.print(
+            f"[bold]{sandbox.title}[/] sandbox: wallet pages under {base_url}{sandbox.mount}"
+        )
     console.print(f"[bold]Open http://{host}:{port}/[/]  (Ctrl+C to stop)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(demo_app(settings, sandboxes), host=host, port=port, log_level="info")

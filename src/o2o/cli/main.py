@@ -7,6 +7,7 @@ import typer
 from o2o.cli import bench, check, demo, run, worker
 from o2o.cli.common import console
 from o2o.core.errors import DomainError
+from o2o.payments.exceptions import ProviderMisconfigured
 
 app = typer.Typer(
     help="O2O: nearby stores, live stock, pickup, delivery, vouchers, bookings.",
@@ -23,11 +24,15 @@ app.add_typer(check.check_app, name="check")
 
 
 def main() -> None:
-    """Entry point: domain errors become a one-line message and exit status 2, not a traceback."""
+    """Entry point: domain errors and misconfiguration become a one-line message and exit
+    status 2, not a traceback."""
     try:
         app()
     except DomainError as exc:
         console.print(f"[red]error[/] ({exc.code}): {exc.detail}")
+        raise SystemExit(2) from exc
+    except ProviderMisconfigured as exc:
+        console.print(f"[red]error[/] (misconfigured): {exc}")
         raise SystemExit(2) from exc
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     # The demo's Alipay simulator (`o2o demo --payments alipay-sandbox`), mounted at
     # /sandbox/alipay and called in-process instead of the gateway. Never in production.
     alipay_sandbox: bool = False
+
+    # WeChat Pay API v3 (Native QR), used when "wechat" is enabled: see docs/payments.md.
+    wechat_mchid: str = ""
+    wechat_appid: str = ""
+    wechat_merchant_serial: str = ""  # serial number of the merchant's API certificate
+    wechat_private_key_path: Path | None = None  # apiclient_key.pem
+    wechat_apiv3_key: SecretStr = SecretStr("")  # 32 characters, set in the merchant platform
+    wechat_platform_public_key_path: Path | None = None  # WeChat Pay's public key (or cert)
+    wechat_platform_serial: str = ""  # its id (PUB_KEY_ID_…) or certificate serial
+    wechat_api_base: str = "https://api.mch.weixin.qq.com"
+    wechat_notify_url: str = ""  # empty: {base_url}/api/v1/payments/wechat/notify
 
     @property
     def is_sqlite(self) -> bool:

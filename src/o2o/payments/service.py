@@ -48,6 +48,16 @@ class Providers:
     def names(self) -> list[str]:
         return sorted(self._by_name)
 
+    @property
+    def offered(self) -> list[str]:
+        """The providers in the order they are configured (the order pages offer them)."""
+        return list(self._by_name)
+
+    @property
+    def default(self) -> str:
+        """The provider offered first (the first one configured)."""
+        return self.offered[0]
+
 
 async def get_payment(session: AsyncSession, *, payment_id: int) -> Payment:
     payment = await session.get(Payment, payment_id)
@@ -164,6 +174,15 @@ async def accept_notification(
     _log(session, provider.name, result.outcome, result.reason, body, payment_id)
     await session.flush()
     return result
+
+
+async def reject_notification(
+    session: AsyncSession, *, provider: PaymentProvider, reason: str, body: bytes = b""
+) -> Settlement:
+    """Log a notification refused before it could be read (too large to accept at all)."""
+    _log(session, provider.name, NotificationOutcome.REJECTED, reason, body, None)
+    await session.flush()
+    return Settlement(NotificationOutcome.REJECTED, reason, None)
 
 
 async def close_payment(

@@ -1,6 +1,6 @@
 """Simulators of the other companies O2O talks to (payment providers), for tests and the demo.
 
-Each is written from the other company's public documentation, on its own: a sandbox never
-imports the platform's client of the same service, so the platform's signing and checking
-meet an independent implementation of the protocol.
+Each one plays the other side faithfully from its own reading of the public protocol: it makes
+its own keys, signs and encrypts as the provider does, and never imports our client code, so
+the platform's verification is exercised for real. Nothing here runs in production.
 """

@@ -59,6 +59,14 @@ CODES = {
     "invalid_cursor": N_("That page of results has expired; start the search again."),
     "invalid_quantity": N_("Enter a whole number from 0 to 1,000,000."),
     "below_reserved": N_("Some units are reserved for orders; on hand cannot go below that."),
+    "provider_unavailable": N_(
+        "The payment service cannot be reached; nothing was charged. Try again in a moment."
+    ),
+    "provider_answer_invalid": N_(
+        "The payment service's answer could not be trusted; nothing was charged. Try again."
+    ),
+    "provider_refused": N_("The payment service refused this payment; try another way to pay."),
+    "unknown_provider": N_("That way of paying is not offered here."),
     "csrf_failed": N_(
         "This form has expired or came from another site. Reload the page and send it again."
     ),

@@ -70,7 +70,7 @@ FULFILMENT_HINT = {
 }
 
 # Payment providers as the shopper reads them on the pay page.
-PROVIDERS = {"demo": N_("Demo wallet"), "alipay": N_("Alipay")}
+PROVIDERS = {"demo": N_("Demo wallet"), "alipay": N_("Alipay"), "wechat": N_("WeChat Pay")}
 
 # Orders in the console: statuses, fulfilment and the buttons that move an order on.
 ORDER_STATUSES = {

@@ -31,6 +31,16 @@ class WalletTradeRead(BaseModel):
     status: str
 
 
+async def _read_at_most(request: Request, limit: int) -> bytes:
+    """The body, but never more than ``limit`` bytes of it (a chunked body has no length)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])
+
+
 @router.get("/payments/{payment_id}", response_model=PaymentRead)
 async def get_payment(
     session: SessionDep, principal: PrincipalDep, payment_id: IdPath
@@ -76,13 +86,17 @@ async def provider_notify(
     answer is what the provider expects (``success`` when handled)."""
     chosen = providers_of(request).get(provider)
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_NOTIFICATION:
+    too_large = length.isdigit() and int(length) > MAX_NOTIFICATION
+    body = b"" if too_large else await _read_at_most(request, MAX_NOTIFICATION + 1)
+    if too_large or len(body) > MAX_NOTIFICATION:
+        # Refused unread, but still logged: every rejected notification leaves a trace.
+        await payments_service.reject_notification(session, provider=chosen, reason="too_large")
+        await session.commit()
         ack = chosen.acknowledge(accepted=False)
-        return PlainTextResponse(ack.body, status_code=413)
-    body = await request.body()
+        return PlainTextResponse(ack.body, status_code=413, media_type=ack.media_type)
     headers = {k.lower(): v for k, v in request.headers.items()}
     result = await payments_service.accept_notification(
-        session, provider=chosen, headers=headers, body=body[: MAX_NOTIFICATION + 1]
+        session, provider=chosen, headers=headers, body=body
     )
     if result.outcome == NotificationOutcome.APPLIED and result.payment is not None:
         await orders_paying.apply_payment(

@@ -5,6 +5,7 @@ per form (a hidden one-time key), and goes on to paying (or, to try in store, to
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from o2o.orders import queries as orders_queries
 from o2o.orders.exceptions import EmptyOrder, FulfilmentNotOffered
 from o2o.orders.models import Fulfilment
 from o2o.orders.schemas import AddressIn, FulfilmentQuote, LineIn, OrderCreate, QuoteRequest
+from o2o.payments.exceptions import ProviderError
 from o2o.regions import service as regions_service
 from o2o.web import cart_lines, deps, once, vocabulary, when
 from o2o.web.deps import UserDep
@@ -30,6 +32,7 @@ from o2o.web.errors import CODES
 from o2o.web.render import gettext, redirect, render
 from o2o.web.routes.cart import cart_of, save
 
+log = logging.getLogger("o2o.web")
 router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.check_csrf)])
 NEARBY_M = 10_000
 # Quote reasons that still let the shopper choose the option (the form supplies what is missing).
@@ -234,13 +237,18 @@ async def place(
         first = orders[0]
         if first.fulfilment == Fulfilment.RESERVE:
             return {"order_id": first.id, "next": f"/orders/{first.id}"}
-        await orders_paying.start_payment(
-            session,
-            order_id=first.id,
-            shopper_id=viewer.user_id,
-            provider_name=deps.settings_of(request).payment_providers[0],
-            providers=providers_of(request),
-        )
+        try:
+            async with session.begin_nested():
+                await orders_paying.start_payment(
+                    session,
+                    order_id=first.id,
+                    shopper_id=viewer.user_id,
+                    provider_name=providers_of(request).default,
+                    providers=providers_of(request),
+                )
+        except ProviderError:
+            # The order stands (its stock is held); the pay page offers to try again.
+            log.warning("could not start paying order %s", first.id, exc_info=True)
         return {"order_id": first.id, "next": f"/orders/{first.id}/pay"}
 
     try:

@@ -134,12 +134,12 @@ async def pay_page(
     merchant = await merchants_service.get_merchant(session, merchant_id=order.merchant_id)
     settings = deps.settings_of(request)
     wallet_link = None
-    # In the demo the wallet (ours, or a provider's sandbox) is on this site: link to it.
-    on_site = settings.base_url.rstrip("/") + "/"
-    if payment is not None and settings.demo_mode and payment.qr_payload.startswith(on_site):
-        link = urlsplit(payment.qr_payload)
+    link = urlsplit(payment.qr_payload if payment else "")
+    # In the demo, a wallet that lives on this site (the demo wallet, a provider's sandbox
+    # page) can be opened from here, for a visitor without a second phone to scan with.
+    if settings.demo_mode and link.netloc == urlsplit(settings.base_url).netloc:
         wallet_link = f"{link.path}?{link.query}" if link.query else link.path
-    choices = list(dict.fromkeys(settings.payment_providers))
+    offered = providers_of(request).offered
     return render(
         request,
         "shopper/pay.html",
@@ -151,7 +151,8 @@ async def pay_page(
             "payment": payment,
             "qr": scalable_qr(payment.qr_payload, scale=6) if payment else None,
             "wallet_link": wallet_link,
-            "choices": choices if len(choices) > 1 else [],
+            "providers": offered,
+            "others": [name for name in offered if payment is None or name != payment.provider],
             "provider_names": vocabulary.PROVIDERS,
             "deadline": (payment.expires_at if payment else order.hold_until),
             "when": await _clock(request, session, order),
@@ -167,13 +168,13 @@ async def start_payment(
     order_id: IdPath,
     provider: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    """A (new) payment for the order's checkout with ``provider`` (the platform's first by
-    default); asking again returns the pending one, another provider replaces it."""
+    """A (new) payment for the order's checkout, with the chosen provider (the first one
+    offered by default); asking again returns the pending one, choosing another replaces it."""
     await orders_paying.start_payment(
         session,
         order_id=order_id,
         shopper_id=viewer.user_id,
-        provider_name=provider or deps.settings_of(request).payment_providers[0],
+        provider_name=provider or providers_of(request).default,
         providers=providers_of(request),
     )
     await session.commit()
