@@ -129,6 +129,7 @@ def order_policy(settings: Settings) -> OrderPolicy:
         reservation_ttl=timedelta(minutes=settings.reservation_ttl_minutes),
         pickup_grace=timedelta(minutes=settings.pickup_grace_minutes),
         return_window=timedelta(days=settings.return_window_days),
+        commission_bps_default=settings.commission_bps_default,
     )
 
 
