@@ -26,6 +26,7 @@ from o2o.api.routes import (
     payments,
     regions,
     returns,
+    settlements,
     stock,
     store_orders,
     stores,
@@ -116,6 +117,7 @@ def create_app(
         payments,
         returns,  # before store_orders: /orders/lookup is not an order id
         store_orders,
+        settlements,
         notifications,
         webhooks,
     ):
