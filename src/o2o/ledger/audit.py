@@ -30,6 +30,10 @@ def is_known(account: str) -> bool:
     return account in KNOWN or accounts.is_clearing(account) or accounts.is_payable(account)
 
 
+async def journal_count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Journal)) or 0)
+
+
 async def unbalanced_journals(session: AsyncSession) -> list[Difference]:
     """Journals whose entries do not add up to zero in some currency, or that have fewer
     than two entries (``post`` writes neither)."""
