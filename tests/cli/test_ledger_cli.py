@@ -77,9 +77,18 @@ def test_check_and_statement(tmp_path: Path) -> None:
     today = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
     printed = runner.invoke(
         cli,
-        ["ledger", "statement", "--merchant", str(merchant_id), "--date", today.isoformat(),
-         "--csv", "--database-url", url],
-    )  # fmt: skip
+        [
+            "ledger",
+            "statement",
+            "--merchant",
+            str(merchant_id),
+            "--date",
+            today.isoformat(),
+            "--csv",
+            "--database-url",
+            url,
+        ],
+    )
     assert printed.exit_code == 0, printed.output
     rows = list(csv.DictReader(io.StringIO(printed.output)))
     assert rows[0]["order_id"] == str(kept)
@@ -87,9 +96,17 @@ def test_check_and_statement(tmp_path: Path) -> None:
     assert rows[-1]["net"] == "189.05"
     table = runner.invoke(
         cli,
-        ["ledger", "statement", "--merchant", str(merchant_id), "--date", today.isoformat(),
-         "--database-url", url],
-    )  # fmt: skip
+        [
+            "ledger",
+            "statement",
+            "--merchant",
+            str(merchant_id),
+            "--date",
+            today.isoformat(),
+            "--database-url",
+            url,
+        ],
+    )
     assert "net payable 189.05" in " ".join(table.output.split())  # rich wraps at 80
     bad = runner.invoke(
         cli,
