@@ -120,6 +120,32 @@ async def sold_and_refunded_by_order(session: AsyncSession) -> dict[int, tuple[i
     return out
 
 
+async def _unsettled(session: AsyncSession, account: str) -> list[Difference]:
+    """Money waiting on ``account``: by the payment that brought it (unallocated receipts,
+    which no refund touches) or by the order it is owed for (refunds due)."""
+    unallocated = account == accounts.UNALLOCATED_RECEIPTS
+    key = Journal.payment_id if unallocated else Entry.order_id
+    rows = (
+        await session.execute(
+            select(key, Entry.currency, func.sum(Entry.amount))
+            .join(Journal, Journal.id == Entry.journal_id)
+            .where(Entry.account == account)
+            .group_by(key, Entry.currency)
+            .having(func.sum(Entry.amount) != 0)
+            .order_by(key)
+        )
+    ).all()
+    what, subject = (
+        ("received for no order: refund it to the payer", "payment")
+        if unallocated
+        else ("owed back to the shopper: refund it", "order")
+    )
+    return [
+        Difference("account_not_settled", account, 0, int(total), f"{subject} {k} ({cur}): {what}")
+        for k, cur, total in rows
+    ]
+
+
 async def ledger_differences(session: AsyncSession) -> list[Difference]:
     """The checks the ledger can make on its own: every journal balances; the ledger sums to
     zero in each currency; no account outside the chart; refunds due and unallocated
@@ -131,7 +157,7 @@ async def ledger_differences(session: AsyncSession) -> list[Difference]:
         if not is_known(account):
             found.append(Difference("unknown_account", account, None, balance, currency))
         elif account in (accounts.REFUNDS_DUE, accounts.UNALLOCATED_RECEIPTS) and balance:
-            found.append(Difference("account_not_settled", account, 0, balance, currency))
+            found += await _unsettled(session, account)
     found += [
         Difference("ledger_unbalanced", f"all journals in {currency}", 0, total, currency)
         for currency, total in sorted(by_currency.items())
