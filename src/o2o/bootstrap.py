@@ -26,6 +26,7 @@ from o2o.api.routes import (
     payments,
     regions,
     returns,
+    settlements,
     stock,
     store_orders,
     stores,
@@ -122,6 +123,7 @@ def create_app(
         payments,
         returns,  # before store_orders: /orders/lookup is not an order id
         store_orders,
+        settlements,
         notifications,
         webhooks,
     ):
@@ -135,6 +137,7 @@ def order_policy(settings: Settings) -> OrderPolicy:
         reservation_ttl=timedelta(minutes=settings.reservation_ttl_minutes),
         pickup_grace=timedelta(minutes=settings.pickup_grace_minutes),
         return_window=timedelta(days=settings.return_window_days),
+        commission_bps_default=settings.commission_bps_default,
     )
 
 

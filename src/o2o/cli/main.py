@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from o2o.cli import bench, check, demo, run, worker
+from o2o.cli import bench, check, demo, ledger, run, worker
 from o2o.cli.common import console
 from o2o.core.errors import DomainError
 from o2o.payments.exceptions import ProviderMisconfigured
@@ -21,6 +21,7 @@ app.command("worker")(worker.worker)
 app.add_typer(demo.seed_app, name="seed")
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(check.check_app, name="check")
+app.add_typer(ledger.ledger_app, name="ledger")
 
 
 def main() -> None:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     pickup_grace_minutes: int = Field(default=24 * 60, ge=0, le=30 * 24 * 60)
     # Days after the hand-over (collected, delivered) during which a store takes goods back.
     return_window_days: int = Field(default=30, ge=0, le=365)
+    # Platform commission on each order paid online, in basis points (500 = 5%), for merchants
+    # without a rate of their own (the admin API sets one per merchant).
+    commission_bps_default: int = Field(default=500, ge=0, le=10_000)
     # Run the outbox relay and timers inside the web process (the demo); else `o2o worker`.
     worker_in_process: bool = False
     # Let merchants' webhooks call loopback and private addresses (the demo and tests only:

@@ -17,3 +17,8 @@ class UnknownCategory(InvalidInput):
 
 class InvalidPosition(InvalidInput):
     code = "invalid_position"
+
+
+class InvalidCommission(InvalidInput):
+    code = "invalid_commission"
+    title = "Invalid commission rate"

@@ -40,7 +40,16 @@ class Category(Base):
 
 
 class Merchant(Base):
+    """A business on the platform. ``commission_bps`` is its negotiated commission rate in
+    basis points (1/100 of a percent); None: the platform's default (a setting)."""
+
     __tablename__ = "merchants"
+    __table_args__ = (
+        CheckConstraint(
+            "commission_bps IS NULL OR commission_bps BETWEEN 0 AND 10000",
+            name="commission_bps_range",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(160))
@@ -49,6 +58,7 @@ class Merchant(Base):
     status: Mapped[MerchantStatus] = mapped_column(
         str_enum(MerchantStatus), default=MerchantStatus.APPROVED
     )
+    commission_bps: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -9,7 +9,12 @@ from o2o.core.errors import InvalidInput
 from o2o.core.text import search_document
 from o2o.geo.grid import cell_of
 from o2o.merchants import hours
-from o2o.merchants.exceptions import MerchantNotFound, StoreNotFound, UnknownCategory
+from o2o.merchants.exceptions import (
+    InvalidCommission,
+    MerchantNotFound,
+    StoreNotFound,
+    UnknownCategory,
+)
 from o2o.merchants.models import Category, Merchant, MerchantStatus, Store
 from o2o.merchants.schemas import StoreCreate, StoreUpdate
 from o2o.regions import service as regions_service
@@ -207,6 +212,25 @@ async def set_merchant_status(
 ) -> Merchant:
     merchant = await get_merchant(session, merchant_id=merchant_id)
     merchant.status = status
+    await session.flush()
+    return merchant
+
+
+MAX_COMMISSION_BPS = 10_000  # all of the sale
+
+
+async def set_commission(
+    session: AsyncSession, *, merchant_id: int, commission_bps: int | None
+) -> Merchant:
+    """Set the merchant's commission rate in basis points (None: the platform's default).
+    Applies to sales paid from now on; what the ledger already charged stays as it was."""
+    if commission_bps is not None and not 0 <= commission_bps <= MAX_COMMISSION_BPS:
+        raise InvalidCommission(
+            f"A commission rate is 0 to {MAX_COMMISSION_BPS} basis points (0% to 100%).",
+            field="commission_bps",
+        )
+    merchant = await get_merchant(session, merchant_id=merchant_id)
+    merchant.commission_bps = commission_bps
     await session.flush()
     return merchant
 

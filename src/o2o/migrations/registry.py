@@ -12,6 +12,7 @@ def load_all_models() -> type[Base]:
     import o2o.core.idempotency_models
     import o2o.core.outbox_models
     import o2o.inventory.models
+    import o2o.ledger.models
     import o2o.merchants.models
     import o2o.notifications.models
     import o2o.notifications.webhook_models

@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
 from o2o.core.outbox import emit
+from o2o.ledger import service as ledger_service
 from o2o.orders import service
 from o2o.orders.events import order_payload
 from o2o.orders.exceptions import NotPayable
 from o2o.orders.models import Fulfilment, Order, OrderStatus
+from o2o.orders.policy import OrderPolicy
 from o2o.payments import service as payments_service
 from o2o.payments.models import Payment, PaymentStatus
 from o2o.payments.service import Providers
@@ -78,13 +80,20 @@ async def start_payment(
 
 
 async def apply_payment(
-    session: AsyncSession, *, payment: Payment, providers: Providers, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    payment: Payment,
+    providers: Providers,
+    policy: OrderPolicy | None = None,
+    now: datetime | None = None,
 ) -> list[Order]:
     """A payment succeeded: its placed orders become paid (their holds become a sale). An
     order that can no longer be honoured (it expired and its units are gone, or it was
-    cancelled) is refunded instead. Returns the orders that are now paid."""
+    cancelled) is refunded instead. The ledger records where the money went (sales net of
+    commission, money owed back) before any of it is refunded. Returns the orders now paid."""
     now = now or utcnow()
     paid: list[Order] = []
+    unhonoured: list[Order] = []
     orders = list(
         await session.scalars(
             select(Order).where(Order.payment_id == payment.id).order_by(Order.id)
@@ -106,7 +115,20 @@ async def apply_payment(
                     note="out_of_stock",
                     reason="Sold out before the payment arrived.",
                 )
-            await service.refund(session, order, providers=providers, reason="order not fulfilled")
+            unhonoured.append(order)
+    await ledger_service.record_capture(
+        session,
+        payment_id=payment.id,
+        provider=payment.provider,
+        amount=payment.amount,
+        currency=payment.currency,
+        occurred_at=now,
+        sold=[service.ledger_share(o) for o in paid],
+        unhonoured=[service.ledger_share(o) for o in unhonoured],
+        default_bps=(policy or OrderPolicy()).commission_bps_default,
+    )
+    for order in unhonoured:
+        await service.refund(session, order, providers=providers, reason="order not fulfilled")
     return paid
 
 

@@ -16,3 +16,5 @@ class OrderPolicy:
     shipping_days: int = 3
     # Handed-over goods can be returned or exchanged in store this long after the hand-over.
     return_window: timedelta = timedelta(days=30)
+    # Commission (basis points) on an order paid online, for merchants without their own rate.
+    commission_bps_default: int = 500

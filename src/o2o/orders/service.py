@@ -15,6 +15,8 @@ from o2o.inventory import reservations
 from o2o.inventory import service as inventory_service
 from o2o.inventory.exceptions import InsufficientStock
 from o2o.inventory.models import MovementKind
+from o2o.ledger import service as ledger_service
+from o2o.ledger.service import OrderShare
 from o2o.merchants import service as merchants_service
 from o2o.orders import state
 from o2o.orders.events import order_payload
@@ -195,8 +197,23 @@ async def refund(
         reason=reason,
         reference=order.reference,
     )
+    await ledger_service.record_refund(
+        session,
+        refund_id=done.id,
+        order=ledger_share(order),
+        provider=payment.provider,
+        amount=amount,
+        currency=payment.currency,
+        occurred_at=done.created_at,
+        memo=reason,
+    )
     await session.refresh(order)
     return done
+
+
+def ledger_share(order: Order) -> OrderShare:
+    """The order as the ledger knows it."""
+    return OrderShare(order.id, order.merchant_id, order.region_id, order.total)
 
 
 async def restock(session: AsyncSession, order: Order, *, actor_user_id: int | None) -> None:

@@ -18,6 +18,7 @@ from o2o.web.routes import (
     notifications,
     orders,
     products,
+    settlements,
     shopper,
     stock,
     wallet,
@@ -42,6 +43,7 @@ def install(app: FastAPI) -> None:
         catalog,
         merchant_orders,
         merchant_returns,
+        settlements,
     ):
         app.include_router(module.router)
     errors.install(app)

@@ -194,7 +194,7 @@ def timers(w: Wiring) -> list[Timer]:
                 result = await payments_service.settle(session, provider=provider, notice=notice)
                 if result.outcome == NotificationOutcome.APPLIED and result.payment:
                     await orders_paying.apply_payment(
-                        session, payment=result.payment, providers=w.providers
+                        session, payment=result.payment, providers=w.providers, policy=w.policy
                     )
                     settled += 1
                 await session.commit()

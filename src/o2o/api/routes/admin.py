@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
 from o2o.accounts import service as accounts_service
@@ -12,8 +12,11 @@ from o2o.accounts.principal import Principal
 from o2o.accounts.schemas import EMAIL_PATTERN
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.core.errors import NotFound
+from o2o.http.deps import policy_of
+from o2o.ledger import access, commission
+from o2o.ledger.schemas import CommissionRead, CommissionUpdate
 from o2o.merchants import service as merchants_service
-from o2o.merchants.models import MerchantStatus
+from o2o.merchants.models import Merchant, MerchantStatus
 from o2o.merchants.schemas import MerchantRead
 from o2o.regions import service as regions_service
 from o2o.regions.schemas import RegionCreate, RegionRead
@@ -100,6 +103,44 @@ async def set_merchant_status(
     read = _merchant_read(merchant.id, merchant.name, merchant.name_zh, merchant.status)
     await session.commit()
     return read
+
+
+def _commission_read(merchant: Merchant, default_bps: int) -> CommissionRead:
+    return CommissionRead(
+        merchant_id=merchant.id,
+        commission_bps=merchant.commission_bps,
+        default_bps=default_bps,
+        effective_bps=commission.effective_bps(merchant.commission_bps, default_bps),
+    )
+
+
+@router.put("/merchants/{merchant_id}/commission", response_model=CommissionRead)
+async def set_commission(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    merchant_id: IdPath,
+    body: CommissionUpdate,
+) -> CommissionRead:
+    """Set a merchant's commission rate in basis points, or null for the platform's default
+    (platform admins). Applies to orders paid from now on."""
+    _require_admin(principal)
+    merchant = await merchants_service.set_commission(
+        session, merchant_id=merchant_id, commission_bps=body.commission_bps
+    )
+    read = _commission_read(merchant, policy_of(request).commission_bps_default)
+    await session.commit()
+    return read
+
+
+@router.get("/merchants/{merchant_id}/commission", response_model=CommissionRead)
+async def get_commission(
+    request: Request, session: SessionDep, principal: PrincipalDep, merchant_id: IdPath
+) -> CommissionRead:
+    """The merchant's commission rate (admins, and those who read its settlements)."""
+    merchant = await merchants_service.get_merchant(session, merchant_id=merchant_id)
+    access.require_reader(principal, merchant_id)
+    return _commission_read(merchant, policy_of(request).commission_bps_default)
 
 
 @router.get("/merchants/{merchant_id}/members", response_model=list[MemberRead])

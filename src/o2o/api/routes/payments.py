@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.api.routes.orders import PaymentRead, payment_read
-from o2o.http.deps import kick_relay, providers_of
+from o2o.http.deps import kick_relay, policy_of, providers_of
 from o2o.orders import paying as orders_paying
 from o2o.payments import demo_wallet
 from o2o.payments import service as payments_service
@@ -100,7 +100,10 @@ async def provider_notify(
     )
     if result.outcome == NotificationOutcome.APPLIED and result.payment is not None:
         await orders_paying.apply_payment(
-            session, payment=result.payment, providers=providers_of(request)
+            session,
+            payment=result.payment,
+            providers=providers_of(request),
+            policy=policy_of(request),
         )
     await session.commit()
     kick_relay(request)

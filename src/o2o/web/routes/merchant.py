@@ -13,6 +13,7 @@ from o2o.accounts.principal import Principal
 from o2o.core.errors import InvalidInput
 from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep
 from o2o.inventory import service as inventory_service
+from o2o.ledger import access as ledger_access
 from o2o.merchants import service as merchants_service
 from o2o.merchants.models import Merchant, Store
 from o2o.merchants.schemas import Fulfilment, StoreUpdate
@@ -75,6 +76,7 @@ def store_index(
             "section": section,
             "groups": groups,
             "roles": {g.merchant_id: g.role.value for g in viewer.grants},
+            "money": {m.id for m, _stores in groups if ledger_access.may_read(viewer, m.id)},
         },
         status=200 if groups or viewer.is_platform_admin else 403,
     )

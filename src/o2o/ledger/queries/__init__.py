@@ -1,0 +1,1 @@
+"""Read models over the ledger (settlement statements, refunds)."""
