@@ -35,6 +35,11 @@ class OutsideDeliveryRadius(InvalidInput):
     title = "The address is outside the store's delivery area"
 
 
+class DeliveryAreaReduced(Conflict):
+    code = "delivery_area_reduced"
+    title = "The store delivers only nearer addresses right now"
+
+
 class InvalidTransition(Conflict):
     code = "invalid_transition"
     title = "The order cannot move to that status now"

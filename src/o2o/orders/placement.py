@@ -26,14 +26,13 @@ from o2o.inventory.schemas import MAX_QTY
 from o2o.merchants import service as merchants_service
 from o2o.merchants.exceptions import StoreNotFound
 from o2o.merchants.models import Merchant, MerchantStatus, Store
-from o2o.orders import routing, windows
+from o2o.orders import promise, routing, windows
 from o2o.orders.events import order_payload
 from o2o.orders.exceptions import (
     AddressRequired,
     EmptyOrder,
     FulfilmentNotOffered,
     NoShippingSource,
-    OutsideDeliveryRadius,
     StoreUnavailable,
     VariantNotSoldHere,
 )
@@ -41,7 +40,7 @@ from o2o.orders.models import Fulfilment, Order, OrderEvent, OrderLine, OrderSta
 from o2o.orders.policy import OrderPolicy
 from o2o.orders.pricing import Discounts, NoDiscounts, PricedLine, totals
 from o2o.orders.pricing import Draft as PriceDraft
-from o2o.orders.schemas import AddressIn, OrderCreate
+from o2o.orders.schemas import OrderCreate
 from o2o.redemption import service as redemption_service
 from o2o.redemption.models import CodeKind, RedemptionCode
 from o2o.regions import service as regions_service
@@ -182,22 +181,6 @@ def offers(store: Store, fulfilment: Fulfilment) -> bool:
         Fulfilment.DELIVERY: store.offers_delivery,
         Fulfilment.SHIPPING: store.offers_shipping,
     }[fulfilment]
-
-
-def check_delivery(store: Store, address: AddressIn | None) -> int:
-    """The distance to a deliverable address, or the reason it is not."""
-    if address is None:
-        raise AddressRequired("Delivery needs an address with its position.", field="address")
-    distance = haversine_m(store.lat, store.lng, address.lat, address.lng)
-    if distance > store.delivery_radius_m:
-        raise OutsideDeliveryRadius(
-            f"The address is {distance / 1000:.1f} km away; this store delivers within "
-            f"{store.delivery_radius_m / 1000:.1f} km. Choose a nearer store or pickup.",
-            field="address",
-            distance_m=round(distance),
-            radius_m=store.delivery_radius_m,
-        )
-    return round(distance)
 
 
 async def _shipping_parts(
@@ -373,9 +356,10 @@ async def draft_part(
     elif data.fulfilment == Fulfilment.RESERVE:
         hold = now + timedelta(minutes=store.reserve_hold_minutes)
     elif data.fulfilment == Fulfilment.DELIVERY:
-        order.distance_m = check_delivery(store, data.address)
+        outlook = await policy.delivery_outlook(session, store=store, now=now)
+        order.distance_m = promise.check_delivery(store, data.address, outlook)
         fee = store.delivery_fee
-        order.promised_at = now + timedelta(minutes=store.delivery_minutes)
+        order.promised_at = now + timedelta(minutes=outlook.minutes_to(order.distance_m))
     else:
         fee = store.shipping_fee
         order.promised_at = now + timedelta(days=policy.shipping_days)

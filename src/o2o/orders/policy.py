@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from o2o.orders.promise import OutlookSource, flat_outlook
+
 
 @dataclass(frozen=True)
 class OrderPolicy:
@@ -18,3 +20,6 @@ class OrderPolicy:
     return_window: timedelta = timedelta(days=30)
     # Commission (basis points) on an order paid online, for merchants without their own rate.
     commission_bps_default: int = 500
+    # When a delivery would arrive and how far each store delivers now (the delivery domain's
+    # view of the load, wired in ``create_app``; the store's flat promise without it).
+    delivery_outlook: OutlookSource = flat_outlook

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from o2o.core.clock import utcnow
 from o2o.core.errors import DomainError
 from o2o.inventory import queries as inventory_queries
-from o2o.orders import placement, windows
+from o2o.orders import placement, promise, windows
 from o2o.orders.models import Fulfilment
 from o2o.orders.policy import OrderPolicy
 from o2o.orders.pricing import Discounts, Draft, NoDiscounts, PricedLine, totals
@@ -68,8 +68,9 @@ async def quote(
             elif fulfilment == Fulfilment.RESERVE:
                 option.ready_at = now + timedelta(minutes=store.prep_minutes)
             elif fulfilment == Fulfilment.DELIVERY:
-                placement.check_delivery(store, data.address)
-                option.arrive_by = now + timedelta(minutes=store.delivery_minutes)
+                outlook = await policy.delivery_outlook(session, store=store, now=now)
+                distance = promise.check_delivery(store, data.address, outlook)
+                option.arrive_by = now + timedelta(minutes=outlook.minutes_to(distance))
             else:
                 option.arrive_by = now + timedelta(days=policy.shipping_days)
         except DomainError as exc:
