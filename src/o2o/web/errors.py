@@ -156,6 +156,10 @@ CODES.update(
         "outside_delivery_radius": N_(
             "That address is outside this store's delivery area. Choose a nearer store, or pick up."
         ),
+        "delivery_area_reduced": N_(
+            "Couriers are busy: right now this store delivers only to nearer addresses in time. "
+            "Pick up, choose a nearer store, or try again in a little while."
+        ),
         "address_required": N_("Enter the address and tap its place on the map."),
         "pickup_window_invalid": N_(
             "The store cannot have it ready in time (it may be closed). Choose another store."
