@@ -4,14 +4,18 @@ an address beyond today's reach is refused with its own code and creates nothing
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from o2o.core.clock import utcnow
+from o2o.merchants import service as merchants_service
 from o2o.merchants.models import Store
+from o2o.merchants.schemas import StoreUpdate
 from o2o.orders.models import Order
 from o2o.orders.promise import DeliveryOutlook
 from tests.inventory.scene import level_of
@@ -82,3 +86,24 @@ async def test_without_a_fleet_the_store_keeps_its_flat_promise(
         datetime.fromisoformat(order["promised_at"]) - datetime.fromisoformat(order["created_at"])
     ).total_seconds() / 60
     assert minutes == scene.store.delivery_minutes
+
+
+async def test_a_closed_store_refuses_delivery_and_says_when_it_opens(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    scene = await make_scene(session)
+    today = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    await merchants_service.update_store(
+        session, store_id=scene.store.id, data=StoreUpdate(hours_exceptions={today.isoformat(): []})
+    )
+    await session.commit()
+    refused = await place(client, scene, fulfilment="delivery", address=_address(scene.store, 500))
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["code"] == "store_closed"
+    tomorrow = datetime.combine(today + timedelta(days=1), time(0), ZoneInfo("Asia/Shanghai"))
+    assert datetime.fromisoformat(problem["opens_at"]) == tomorrow
+    assert await session.scalar(select(func.count()).select_from(Order)) == 0
+    # Pickup later stays possible.
+    later = await place(client, scene, fulfilment="pickup")
+    assert later.status_code == 201, later.text

@@ -89,3 +89,20 @@ def test_check_delivery_names_the_reason_an_address_is_refused() -> None:
         check_delivery(store, _north(3500), busy)
     with pytest.raises(AddressRequired):
         check_delivery(store, None, busy)
+
+
+def test_a_closed_store_does_not_deliver_and_says_when_it_opens() -> None:
+    from datetime import UTC, datetime
+
+    from o2o.orders.exceptions import StoreClosed
+    from o2o.orders.promise import check_open
+
+    ten_to_ten = [[[600, 1320]]] * 7  # 10:00–22:00 every day
+    store = Store(opening_hours=ten_to_ten, hours_exceptions={})
+    # 12:00 in Shanghai: open.
+    check_open(store, timezone="Asia/Shanghai", now=datetime(2026, 12, 2, 4, 0, tzinfo=UTC))
+    # 22:10 in Shanghai: closed until 10:00 tomorrow.
+    with pytest.raises(StoreClosed) as closed:
+        check_open(store, timezone="Asia/Shanghai", now=datetime(2026, 12, 2, 14, 10, tzinfo=UTC))
+    assert closed.value.extra["opens_at"] == "2026-12-03T02:00:00+00:00"
+    assert "10:00 (2026-12-03)" in closed.value.detail

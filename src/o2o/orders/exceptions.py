@@ -40,6 +40,11 @@ class DeliveryAreaReduced(Conflict):
     title = "The store delivers only nearer addresses right now"
 
 
+class StoreClosed(Conflict):
+    code = "store_closed"
+    title = "The store is closed now"
+
+
 class InvalidTransition(Conflict):
     code = "invalid_transition"
     title = "The order cannot move to that status now"

@@ -356,6 +356,7 @@ async def draft_part(
     elif data.fulfilment == Fulfilment.RESERVE:
         hold = now + timedelta(minutes=store.reserve_hold_minutes)
     elif data.fulfilment == Fulfilment.DELIVERY:
+        promise.check_open(store, timezone=region.timezone, now=now)
         outlook = await policy.delivery_outlook(session, store=store, now=now)
         order.distance_m = promise.check_delivery(store, data.address, outlook)
         fee = store.delivery_fee

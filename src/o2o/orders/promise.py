@@ -14,12 +14,19 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.geo.distance import haversine_m
+from o2o.merchants import hours
 from o2o.merchants.models import Store
-from o2o.orders.exceptions import AddressRequired, DeliveryAreaReduced, OutsideDeliveryRadius
+from o2o.orders.exceptions import (
+    AddressRequired,
+    DeliveryAreaReduced,
+    OutsideDeliveryRadius,
+    StoreClosed,
+)
 from o2o.orders.schemas import AddressIn
 
 # Quotes are rounded up to this many minutes: "~35 min", never "~33 min".
@@ -53,7 +60,8 @@ class DeliveryOutlook:
         raw = self.lead_minutes + distance_m / self.speed_m_per_min + self.service_minutes
         rounded = max(QUOTE_STEP_MINUTES, math.ceil(raw / QUOTE_STEP_MINUTES) * QUOTE_STEP_MINUTES)
         # Within reach the promise holds, whatever the rounding says.
-        return min(rounded, self.promise_minutes) if raw <= self.promise_minutes else rounded
+        within = raw <= self.promise_minutes + 1e-9
+        return min(rounded, self.promise_minutes) if within else rounded
 
     @property
     def reach_m(self) -> int:
@@ -61,7 +69,8 @@ class DeliveryOutlook:
         if self.speed_m_per_min is None:
             return self.radius_m
         spare = self.promise_minutes - self.lead_minutes - self.service_minutes
-        return max(0, min(self.radius_m, math.floor(spare * self.speed_m_per_min)))
+        # The epsilon keeps a whole metre exactly at the limit inside despite float error.
+        return max(0, min(self.radius_m, math.floor(spare * self.speed_m_per_min + 1e-6)))
 
 
 class OutlookSource(Protocol):
@@ -101,3 +110,26 @@ def check_delivery(store: Store, address: AddressIn | None, outlook: DeliveryOut
             radius_m=reach,
         )
     return round(distance)
+
+
+def check_open(store: Store, *, timezone: str, now: datetime) -> None:
+    """A delivery leaves now, so the store must be open now; else say when it opens."""
+    if hours.is_open_at(
+        now, timezone=timezone, week=store.opening_hours, exceptions=store.hours_exceptions
+    ):
+        return
+    upcoming = hours.open_intervals(
+        now,
+        days=8,
+        timezone=timezone,
+        week=store.opening_hours,
+        exceptions=store.hours_exceptions,
+    )
+    opens = next((start for start, _end in upcoming if start > now), None)
+    local = opens.astimezone(ZoneInfo(timezone)) if opens else None
+    raise StoreClosed(
+        "The store is closed now, so it cannot deliver"
+        + (f"; it opens at {local:%H:%M} ({local:%Y-%m-%d})." if local else ".")
+        + " Choose pickup for later, or another store.",
+        opens_at=opens.isoformat() if opens else None,
+    )

@@ -68,6 +68,7 @@ async def quote(
             elif fulfilment == Fulfilment.RESERVE:
                 option.ready_at = now + timedelta(minutes=store.prep_minutes)
             elif fulfilment == Fulfilment.DELIVERY:
+                promise.check_open(store, timezone=region.timezone, now=now)
                 outlook = await policy.delivery_outlook(session, store=store, now=now)
                 distance = promise.check_delivery(store, data.address, outlook)
                 option.arrive_by = now + timedelta(minutes=outlook.minutes_to(distance))

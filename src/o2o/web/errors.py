@@ -160,6 +160,10 @@ CODES.update(
             "Couriers are busy: right now this store delivers only to nearer addresses in time. "
             "Pick up, choose a nearer store, or try again in a little while."
         ),
+        "store_closed": N_(
+            "The store is closed now, so it cannot deliver. Pick up later, or choose a store "
+            "that is open."
+        ),
         "address_required": N_("Enter the address and tap its place on the map."),
         "pickup_window_invalid": N_(
             "The store cannot have it ready in time (it may be closed). Choose another store."
