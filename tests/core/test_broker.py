@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+import redis.asyncio as redis_asyncio
 
 from o2o.core.broker import Broker, InProcessBroker, RedisBroker
 
@@ -15,21 +17,29 @@ REDIS_URL = os.environ.get("O2O_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REQUIRE_SERVICES = bool(os.environ.get("CI")) or bool(os.environ.get("O2O_REQUIRE_SERVICES"))
 
 
+async def _redis_broker() -> RedisBroker:
+    redis_broker = RedisBroker(REDIS_URL)
+    try:
+        await redis_broker.ping()
+    except OSError as exc:
+        await redis_broker.close()
+        message = f"Redis is not reachable at {REDIS_URL} ({exc})."
+        if REQUIRE_SERVICES:
+            pytest.fail(message + " CI requires it.")
+        pytest.skip(message)
+    return redis_broker
+
+
 @pytest.fixture(params=["in-process", "redis"])
 async def broker(request: pytest.FixtureRequest) -> AsyncIterator[Broker]:
-    if request.param == "in-process":
-        b: Broker = InProcessBroker()
-    else:
-        redis_broker = RedisBroker(REDIS_URL)
-        try:
-            await redis_broker.ping()
-        except OSError as exc:
-            await redis_broker.close()
-            message = f"Redis is not reachable at {REDIS_URL} ({exc})."
-            if REQUIRE_SERVICES:
-                pytest.fail(message + " CI requires it.")
-            pytest.skip(message)
-        b = redis_broker
+    b: Broker = InProcessBroker() if request.param == "in-process" else await _redis_broker()
+    yield b
+    await b.close()
+
+
+@pytest.fixture
+async def redis_broker() -> AsyncIterator[RedisBroker]:
+    b = await _redis_broker()
     yield b
     await b.close()
 
@@ -52,3 +62,50 @@ async def test_every_subscriber_gets_a_copy(broker: Broker) -> None:
         await broker.publish(channel, {"stock": 3})
         assert await asyncio.wait_for(anext(a), 2) == {"stock": 3}
         assert await asyncio.wait_for(anext(b), 2) == {"stock": 3}
+
+
+async def test_a_subscription_is_live_when_subscribe_returns(broker: Broker) -> None:
+    channel = f"t:{uuid.uuid4().hex}"
+    async with broker.subscribe(channel) as messages:
+        await broker.publish(channel, {"n": 1})  # no pause: nothing published now is missed
+        assert await asyncio.wait_for(anext(messages), 2) == {"n": 1}
+
+
+async def test_listeners_come_and_go_without_disturbing_each_other(broker: Broker) -> None:
+    channel, other = f"t:{uuid.uuid4().hex}", f"t:{uuid.uuid4().hex}"
+    async with broker.subscribe(channel, other) as staying:
+        async with broker.subscribe(channel) as leaving:
+            await broker.publish(channel, {"n": 1})
+            assert await asyncio.wait_for(anext(leaving), 2) == {"n": 1}
+        await broker.publish(channel, {"n": 2})
+        await broker.publish(other, {"n": 3})
+        got = [await asyncio.wait_for(anext(staying), 2) for _ in range(3)]
+    assert got == [{"n": 1}, {"n": 2}, {"n": 3}]
+
+
+async def _subscribers_at_redis(channel: str) -> int:
+    client = redis_asyncio.from_url(REDIS_URL, decode_responses=True)
+    try:
+        ((_name, count),) = await client.pubsub_numsub(channel)
+        return int(count)
+    finally:
+        await client.aclose()
+
+
+async def test_one_redis_subscription_per_process_whatever_the_listeners(
+    redis_broker: RedisBroker,
+) -> None:
+    broker = redis_broker
+    channel = f"t:{uuid.uuid4().hex}"
+    async with contextlib.AsyncExitStack() as stack:
+        listeners = [await stack.enter_async_context(broker.subscribe(channel)) for _ in range(5)]
+        assert await _subscribers_at_redis(channel) == 1
+        await broker.publish(channel, {"to": "all"})
+        for messages in listeners:
+            assert await asyncio.wait_for(anext(messages), 2) == {"to": "all"}
+    # The last listener gone, the process stops listening at Redis.
+    for _ in range(50):
+        if await _subscribers_at_redis(channel) == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert await _subscribers_at_redis(channel) == 0
