@@ -1,0 +1,138 @@
+"""``o2o bench tracking`` (C1): courier positions in, live tracking out, across two processes.
+
+Side by side in one run: our API (positions posted to one process, the shopper's tracking
+stream read from another, Redis between them), a bare Starlette broadcaster doing only the
+same trip (``tracking_bare``), and ``redis-benchmark`` PUBLISH as the ceiling of Redis
+itself. Each server's CPU seconds are read from ``/proc`` so the cost per position can be
+compared on this shared machine, not only the wall-clock rates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from o2o.bench.orders_server import Server, _wait_ready, free_port
+from o2o.bench.tracking_load import Outcome, Target, Watched, newest, run
+
+
+@dataclass(frozen=True)
+class Measured:
+    outcome: Outcome
+    server_cpu_s: list[float]  # ingesting process, watching process
+
+    @property
+    def cpu_ms_per_position(self) -> float:
+        sent = self.outcome.positions_sent
+        return sum(self.server_cpu_s) * 1000 / sent if sent else float("nan")
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its reaped children (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(v) for v in fields[11:15]) / ticks  # utime, stime, cutime, cstime
+
+
+@asynccontextmanager
+async def uvicorn_process(factory: str, env: dict[str, str]) -> AsyncIterator[Server]:
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "--no-access-log",
+               "--backlog", "4096"]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(*command, env={**os.environ, **env})
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_ready(base_url, proc)
+        yield Server(base_url, proc.pid)
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=15)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+async def measure(
+    target: Target, pids: list[int], *, seconds: float, batch: int, interval: float
+) -> Measured:
+    before = [proc_cpu_s(p) for p in pids]
+    outcome = await run(target, seconds=seconds, batch=batch, interval=interval)
+    after = [proc_cpu_s(p) for p in pids]
+    return Measured(outcome, [b - a for a, b in zip(before, after, strict=True)])
+
+
+async def bare(
+    redis_url: str, *, couriers: int, seconds: float, batch: int, interval: float
+) -> Measured:
+    """The bare broadcaster on two processes: post to one, watch on the other."""
+    env = {"O2O_REDIS_URL": redis_url}
+    async with AsyncExitStack() as stack:
+        ingest = await stack.enter_async_context(
+            uvicorn_process("o2o.bench.tracking_bare:create_app", env)
+        )
+        watch = await stack.enter_async_context(
+            uvicorn_process("o2o.bench.tracking_bare:create_app", env)
+        )
+        target = Target(
+            name="bare Starlette + Redis",
+            ingest_base=ingest.base_url,
+            watch_base=watch.base_url,
+            transport="ws",
+            couriers=[
+                Watched(f"/positions/{i}", {}, f"/watch/{i}", {}, 31.23, 121.47)
+                for i in range(couriers)
+            ],
+            body=lambda positions: {"positions": positions},
+            stamp=_bare_stamp,
+        )
+        return await measure(
+            target, [ingest.pid, watch.pid], seconds=seconds, batch=batch, interval=interval
+        )
+
+
+def _bare_stamp(frame: dict[str, Any]) -> float | None:
+    positions = frame.get("positions")
+    return newest(positions) if isinstance(positions, list) else None
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    publishes_per_s: float
+    p50_ms: float
+
+
+def redis_publish_ceiling(redis_url: str, *, requests: int = 200_000) -> Ceiling | None:
+    """``redis-benchmark`` PUBLISH of a batch-sized message, 50 clients; None without it."""
+    tool = shutil.which("redis-benchmark")
+    if tool is None:
+        return None
+    host, port = _host_port(redis_url)
+    payload = '{"courier":1,"lat":31.230001,"lng":121.470001,"at":"2026-01-01T00:00:00+00:00"}'
+    command = [tool, "-h", host, "-p", str(port), "-q", "-n", str(requests), "-c", "50"]
+    command += ["PUBLISH", "bench:tracking", payload]
+    done = subprocess.run(  # noqa: S603  # a fixed command line, no shell
+        command, capture_output=True, text=True, check=False, timeout=300
+    )
+    found = re.search(r"([\d.]+) requests per second, p50=([\d.]+) msec", done.stdout)
+    if found is None:
+        return None
+    return Ceiling(float(found.group(1)), float(found.group(2)))
+
+
+def _host_port(redis_url: str) -> tuple[str, int]:
+    found = re.match(r"redis://(?:[^@/]*@)?([^:/]+)(?::(\d+))?", redis_url)
+    if found is None:
+        raise ValueError(f"not a redis:// URL: {redis_url}")
+    return found.group(1), int(found.group(2) or 6379)

@@ -1,0 +1,247 @@
+"""C1's load: couriers post batches of positions to one process, watchers on another read them.
+
+Every courier sends a batch of ``batch`` positions every ``interval`` seconds (phases spread
+at random), the newest stamped with the moment it is sent; one watcher per courier holds a
+live stream on the *other* process. Position-to-screen latency is the time from that stamp
+to the frame carrying it arriving at the watcher: the batch's trip through HTTP, the server,
+Redis, the second server and the stream. Both ends run on this machine's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import random
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import httpx
+import websockets
+
+from o2o.bench.dispatch_metrics import quantile
+
+
+@dataclass(frozen=True)
+class Watched:
+    """One courier: where it posts its positions, and where its watcher listens."""
+
+    ingest_path: str
+    ingest_headers: dict[str, str]
+    watch_path: str
+    watch_headers: dict[str, str]
+    lat: float
+    lng: float
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    ingest_base: str
+    watch_base: str
+    transport: Literal["sse", "ws"]
+    couriers: list[Watched]
+    # The body of one batch, and the newest position time (epoch s) a frame carries.
+    body: Callable[[list[dict[str, Any]]], dict[str, Any]]
+    stamp: Callable[[dict[str, Any]], float | None]
+
+
+@dataclass
+class Outcome:
+    name: str
+    seconds: float
+    batches_sent: int = 0
+    batches_refused: int = 0
+    positions_sent: int = 0
+    frames: int = 0
+    ingest_ms: list[float] = field(default_factory=list)
+    screen_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    client_cpu_s: float = 0.0
+
+    @property
+    def positions_per_s(self) -> float:
+        return self.positions_sent / self.seconds if self.seconds else 0.0
+
+    def p(self, values: list[float], q: float) -> float:
+        return quantile(values, q) if values else math.nan
+
+
+def batch_of(w: Watched, n: int, interval: float, now: float, rng: random.Random) -> list[Any]:
+    """``n`` positions over the last ``interval`` seconds, the newest at ``now``."""
+    out = []
+    for k in range(n):
+        at = now - interval * (n - 1 - k) / n
+        out.append(
+            {
+                "lat": round(w.lat + rng.uniform(-0.002, 0.002), 6),
+                "lng": round(w.lng + rng.uniform(-0.002, 0.002), 6),
+                "at": datetime.fromtimestamp(at, UTC).isoformat(),
+            }
+        )
+    return out
+
+
+async def _courier(
+    client: httpx.AsyncClient,
+    target: Target,
+    w: Watched,
+    *,
+    batch: int,
+    interval: float,
+    until: float,
+    out: Outcome,
+    rng: random.Random,
+    measuring: Callable[[], bool],
+) -> None:
+    await asyncio.sleep(rng.uniform(0, interval))
+    next_at = time.monotonic()
+    while time.monotonic() < until:
+        sent = time.time()
+        body = target.body(batch_of(w, batch, interval, sent, rng))
+        try:
+            response = await client.post(
+                target.ingest_base + w.ingest_path, json=body, headers=w.ingest_headers
+            )
+            ok = response.status_code < 300
+            if not ok and len(out.errors) < 5:
+                out.errors.append(f"{response.status_code} {response.text[:200]}")
+        except httpx.HTTPError as exc:
+            ok = False
+            if len(out.errors) < 5:
+                out.errors.append(repr(exc))
+        if measuring():
+            out.ingest_ms.append((time.time() - sent) * 1000)
+            out.batches_sent += 1
+            if ok:
+                out.positions_sent += batch
+            else:
+                out.batches_refused += 1
+        next_at += interval
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+
+def _record(
+    target: Target, frame: dict[str, Any], out: Outcome, measuring: Callable[[], bool]
+) -> None:
+    stamp = target.stamp(frame)
+    if stamp is not None and measuring():
+        out.frames += 1
+        out.screen_ms.append((time.time() - stamp) * 1000)
+
+
+async def _watch_sse(
+    client: httpx.AsyncClient,
+    target: Target,
+    w: Watched,
+    ready: asyncio.Event,
+    out: Outcome,
+    measuring: Callable[[], bool],
+) -> None:
+    url = target.watch_base + w.watch_path
+    async with client.stream("GET", url, headers=w.watch_headers, timeout=None) as response:
+        if response.status_code != 200:
+            out.errors.append(f"watch {response.status_code}")
+            ready.set()
+            return
+        ready.set()
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                with contextlib.suppress(ValueError):
+                    _record(target, json.loads(line[5:]), out, measuring)
+
+
+async def _watch_ws(
+    target: Target, w: Watched, ready: asyncio.Event, out: Outcome, measuring: Callable[[], bool]
+) -> None:
+    url = target.watch_base.replace("http", "ws", 1) + w.watch_path
+    async with websockets.connect(url, additional_headers=w.watch_headers) as ws:
+        await ws.recv()  # the server says it is subscribed
+        ready.set()
+        async for text in ws:
+            with contextlib.suppress(ValueError):
+                _record(target, json.loads(text), out, measuring)
+
+
+async def run(
+    target: Target,
+    *,
+    seconds: float,
+    batch: int,
+    interval: float,
+    warmup: float = 2.0,
+    seed: int = 7,
+) -> Outcome:
+    """Watch every courier, then let them all post for ``warmup`` + ``seconds``; only what
+    is sent and received in the last ``seconds`` is counted."""
+    rng = random.Random(seed)
+    out = Outcome(target.name, seconds)
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    timeout = httpx.Timeout(10.0)
+    cpu0 = _cpu()
+    window = [math.inf, math.inf]  # [from, until] in monotonic seconds
+
+    def measuring() -> bool:
+        return window[0] <= time.monotonic() < window[1]
+
+    async with (
+        httpx.AsyncClient(limits=limits, timeout=timeout) as posts,
+        httpx.AsyncClient(limits=limits, timeout=timeout) as streams,
+    ):
+        readies = [asyncio.Event() for _ in target.couriers]
+        watchers = [
+            asyncio.create_task(
+                _watch_sse(streams, target, w, ready, out, measuring)
+                if target.transport == "sse"
+                else _watch_ws(target, w, ready, out, measuring)
+            )
+            for w, ready in zip(target.couriers, readies, strict=True)
+        ]
+        await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
+        await asyncio.sleep(0.5)  # subscriptions confirmed at Redis
+        start = time.monotonic()
+        window[0] = start + warmup
+        # Frames of batches sent in the window may land just after it.
+        window[1] = start + warmup + seconds + 1.0
+        until = start + warmup + seconds
+        couriers = [
+            _courier(
+                posts,
+                target,
+                w,
+                batch=batch,
+                interval=interval,
+                until=until,
+                out=out,
+                rng=random.Random(rng.random()),
+                measuring=measuring,
+            )
+            for w in target.couriers
+        ]
+        await asyncio.gather(*couriers)
+        await asyncio.sleep(1.0)  # the last frames arrive
+        for task in watchers:
+            task.cancel()
+        for task in watchers:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    out.client_cpu_s = _cpu() - cpu0
+    return out
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def epoch_of(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def newest(positions: list[dict[str, Any]]) -> float | None:
+    return max((epoch_of(p["at"]) for p in positions), default=None)
