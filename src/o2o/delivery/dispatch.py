@@ -47,8 +47,11 @@ class DispatchConfig:
     # priority per second an order's food has been ready: above the excess and lateness
     # weights together, so an old order's row only gets cheaper with time (no starvation)
     age_weight: float = 6.0
-    courier_value: float = 0.2  # a courier second in seconds of customer delay, at ease
-    scarcity_gain: float = 1.5  # ... plus this much per unit of demand over supply
+    # a courier second in seconds of customer delay: nothing while couriers cover the demand
+    # (then bundling and courier travel would only cost customers), growing past the knee
+    courier_value: float = 0.0
+    scarcity_gain: float = 3.0  # ... plus this much per unit of demand over supply
+    scarcity_knee: float = 1.0  # ... above this much demand over supply
     approach: float = 300.0  # typical seconds to reach a store, for the demand estimate
     instruct_busy: bool = False  # live mode: queue work behind a busy courier's route
 
@@ -95,9 +98,8 @@ def dispatch(
     if not planned or not couriers:
         plan.postponed += [o.id for o in planned]
         return plan
-    value = config.courier_value + config.scarcity_gain * scarcity(
-        planned, couriers, now, config, travel
-    )
+    ratio = scarcity(planned, couriers, now, config, travel)
+    value = config.courier_value + config.scarcity_gain * max(0.0, ratio - config.scarcity_knee)
     bundles = build_bundles(
         planned, starts=_starts(planned, couriers, now, travel), courier_value=value,
         speed=statistics.median(c.speed for c in couriers), travel=travel,
