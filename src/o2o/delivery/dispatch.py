@@ -46,7 +46,7 @@ class DispatchConfig:
     commit_slack: float = 120.0  # send when the courier waits at most this long at the store
     # priority per second an order's food has been ready: above the excess and lateness
     # weights together, so an old order's row only gets cheaper with time (no starvation)
-    age_weight: float = 6.0
+    age_weight: float = 12.0
     # a courier second in seconds of customer delay: nothing while couriers cover the demand
     # (then bundling and courier travel would only cost customers), growing past the knee
     courier_value: float = 0.0
