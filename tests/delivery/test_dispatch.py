@@ -153,3 +153,22 @@ def test_an_order_that_can_still_be_on_time_wins_over_one_that_is_lost() -> None
     plain = replace(config, weights=replace(config.weights, on_time=0.0))
     plan = dispatch(Snapshot(now, (lost, savable), fleet), plain, MDRP)
     assert [a.orders for a in plan.assignments] == [("lost",)]
+
+
+def test_orders_go_alone_while_couriers_cover_the_demand_and_ride_together_when_short() -> None:
+    # two orders of one store, food ready now, customers 100 m apart: a merge would cost the
+    # second customer only the first drop-off
+    now = 30 * MIN
+    pair = (order("o1", to=Point(0, 960), placed=now - 10 * MIN, ready=now),
+            order("o2", to=Point(100, 960), placed=now - 10 * MIN, ready=now))  # fmt: skip
+    at_ease = tuple(courier(f"c{k}", at=Point(640, 10 * k)) for k in range(6))
+    plan = dispatch(Snapshot(now, pair, at_ease), travel=MDRP)
+    assert sorted(a.orders for a in plan.assignments) == [("o1",), ("o2",)]
+    # one courier for both: demand over supply is past the knee, and they ride together
+    plan = dispatch(Snapshot(now, pair, (courier("c0"),)), travel=MDRP)
+    assert [len(a.orders) for a in plan.assignments] == [2]
+    # below the knee a courier second is worth nothing; the former linear value (0.2 at
+    # ease) bundled the same pair with six couriers idle
+    linear = DispatchConfig(courier_value=0.2, scarcity_gain=1.5, scarcity_knee=0.0)
+    plan = dispatch(Snapshot(now, pair, at_ease), linear, MDRP)
+    assert [len(a.orders) for a in plan.assignments] == [2]
