@@ -3,8 +3,9 @@
 Each entry predicts, by the same rules as ``routes.run_route``, when the courier would reach
 the store and hand each order over, and prices: excess over each order's own bound (the
 customer's wait beyond what physics forces), lateness against the promise for orders that can
-still make it (weighted high: on-time share is what shoppers feel), the courier standing at the
-store (capacity lost when couriers are short) and driving empty.
+still make it (weighted high: on-time share is what shoppers feel) less a reward for each of
+them the match hands over in time, the courier standing at the store (capacity lost when
+couriers are short) and driving empty.
 """
 
 from __future__ import annotations

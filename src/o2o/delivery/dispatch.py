@@ -6,12 +6,14 @@
    when they finish) and ones about to start a shift: a planned match to such a courier keeps
    its bundle in the pool instead of sending a far idle courier.
 3. Bundles are built per store, valuing a courier second by how short couriers are now
-   (``scarcity``): at ease only merges that cost the customers almost nothing happen; when
-   couriers are short, bundles are what keeps orders from waiting for a courier at all.
+   (``scarcity``, past a knee): while couriers cover the demand a courier second is worth
+   nothing and only merges that cost the customers nothing happen; when couriers are short,
+   bundles are what keeps orders from waiting for a courier at all.
 4. ``linear_sum_assignment`` matches bundles to couriers on ``costs.predict`` (excess over each
-   order's bound, lateness for orders that can still be on time, and the courier's driving and
-   standing time priced by the same scarcity), less an age bonus: when bundles outnumber
-   couriers, the oldest win (no order starves).
+   order's bound, lateness and a bounded reward for being on time for orders that can still
+   be, and the courier's driving and standing time priced by the same scarcity), less an age
+   bonus: when bundles outnumber couriers, orders that can still be on time go first, and
+   the oldest overtake them as they wait (no order starves).
 5. A match is sent only to an idle courier (MDRP: no new instruction while executing one,
    unless ``instruct_busy``) and only when the courier would not stand at the store for more than
    ``commit_slack`` before the food is ready: committing late keeps couriers free for what
