@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -132,3 +133,42 @@ def test_no_pickup_after_the_shift_and_no_instruction_to_a_busy_courier() -> Non
     live = DispatchConfig(instruct_busy=True)
     plan = dispatch(Snapshot(0.0, (food,), busy), live, MDRP)
     assert [a.courier_id for a in plan.assignments] == ["c1"]
+
+
+def test_an_order_that_can_still_be_on_time_wins_over_one_that_is_lost() -> None:
+    # one courier; both foods ready now. "lost" (placed 45 minutes ago) can no longer be
+    # delivered within the 40-minute promise; "savable" (placed 10 minutes ago) still can,
+    # but its store is 10 minutes away against 2 for the lost one
+    now = 60 * MIN
+    lost = order("lost", store="near", at=Point(0, 0), to=Point(0, 960), placed=now - 45 * MIN,
+                 ready=now)  # fmt: skip
+    savable = order("savable", store="far", at=Point(3840, 0), to=Point(3840, 960),
+                    placed=now - 10 * MIN, ready=now)  # fmt: skip
+    fleet = (courier("c1", at=Point(640, 0)),)
+    config = DispatchConfig(horizon=0.0, scarcity_gain=0.0)
+    plan = dispatch(Snapshot(now, (lost, savable), fleet), config, MDRP)
+    assert [a.orders for a in plan.assignments] == [("savable",)]
+    assert plan.postponed == ["lost"]
+    # without the on-time reward the round takes the near order (less excess over its bound)
+    plain = replace(config, weights=replace(config.weights, on_time=0.0))
+    plan = dispatch(Snapshot(now, (lost, savable), fleet), plain, MDRP)
+    assert [a.orders for a in plan.assignments] == [("lost",)]
+
+
+def test_orders_go_alone_while_couriers_cover_the_demand_and_ride_together_when_short() -> None:
+    # two orders of one store, food ready now, customers 100 m apart: a merge would cost the
+    # second customer only the first drop-off
+    now = 30 * MIN
+    pair = (order("o1", to=Point(0, 960), placed=now - 10 * MIN, ready=now),
+            order("o2", to=Point(100, 960), placed=now - 10 * MIN, ready=now))  # fmt: skip
+    at_ease = tuple(courier(f"c{k}", at=Point(640, 10 * k)) for k in range(6))
+    plan = dispatch(Snapshot(now, pair, at_ease), travel=MDRP)
+    assert sorted(a.orders for a in plan.assignments) == [("o1",), ("o2",)]
+    # one courier for both: demand over supply is past the knee, and they ride together
+    plan = dispatch(Snapshot(now, pair, (courier("c0"),)), travel=MDRP)
+    assert [len(a.orders) for a in plan.assignments] == [2]
+    # below the knee a courier second is worth nothing; the former linear value (0.2 at
+    # ease) bundled the same pair with six couriers idle
+    linear = DispatchConfig(courier_value=0.2, scarcity_gain=1.5, scarcity_knee=0.0)
+    plan = dispatch(Snapshot(now, pair, at_ease), linear, MDRP)
+    assert [len(a.orders) for a in plan.assignments] == [2]

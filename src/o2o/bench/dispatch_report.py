@@ -23,7 +23,7 @@ def checks(s: Summary) -> list[tuple[str, bool]]:
     return [
         (f"delivered {s.delivered / max(s.orders, 1):.1%} ≥ {DELIVERED:.0%}",
          s.delivered >= DELIVERED * s.orders),
-        (f"on time / attainable {s.on_time_of_attainable:.3f} ≥ {OF_ATTAINABLE}",
+        (f"on time / attainable {s.on_time_of_attainable:.4f} ≥ {OF_ATTAINABLE}",
          s.on_time_of_attainable >= OF_ATTAINABLE),
         (f"excess mean {s.excess_mean:.2f} ≤ {EXCESS_MEAN:g} min", s.excess_mean <= EXCESS_MEAN),
         (f"excess p90 {s.excess_p90:.1f} ≤ {EXCESS_P90:g} min", s.excess_p90 <= EXCESS_P90),

@@ -3,8 +3,9 @@
 Each entry predicts, by the same rules as ``routes.run_route``, when the courier would reach
 the store and hand each order over, and prices: excess over each order's own bound (the
 customer's wait beyond what physics forces), lateness against the promise for orders that can
-still make it (weighted high: on-time share is what shoppers feel), the courier standing at the
-store (capacity lost when couriers are short) and driving empty.
+still make it (weighted high: on-time share is what shoppers feel) less a reward for each of
+them the match hands over in time, the courier standing at the store (capacity lost when
+couriers are short) and driving empty.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class Weights:
     late: float = 4.0
     wait: float = 2.0  # times the round's courier value
     travel: float = 2.0  # times the round's courier value
+    # a reward per order this match hands over within its promise: when couriers are short,
+    # the orders that can still be on time go first; bounded, so the age bonus still wins
+    on_time: float = 900.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +74,9 @@ def predict(
     drop = leave + offset[:, None, :]
     excess = ((drop - low[:, None, :]) * used[:, None, :]).sum(axis=2)
     late = (np.maximum(drop - due[:, None, :], 0.0) * counts[:, None, :]).sum(axis=2)
+    kept = ((drop <= due[:, None, :]) * counts[:, None, :]).sum(axis=2)
     wait = np.maximum(ready[:, None] - (arrival + service.pickup / 2), 0.0)
-    cost = (weights.excess * excess + weights.late * late
+    cost = (weights.excess * excess + weights.late * late - weights.on_time * kept
             + courier_value * (weights.wait * wait + weights.travel * drive))  # fmt: skip
     shift_end = np.array([c.shift_end for c in couriers])
     capacity = np.array([c.capacity for c in couriers])

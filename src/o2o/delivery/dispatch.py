@@ -6,12 +6,14 @@
    when they finish) and ones about to start a shift: a planned match to such a courier keeps
    its bundle in the pool instead of sending a far idle courier.
 3. Bundles are built per store, valuing a courier second by how short couriers are now
-   (``scarcity``): at ease only merges that cost the customers almost nothing happen; when
-   couriers are short, bundles are what keeps orders from waiting for a courier at all.
+   (``scarcity``, past a knee): while couriers cover the demand a courier second is worth
+   nothing and only merges that cost the customers nothing happen; when couriers are short,
+   bundles are what keeps orders from waiting for a courier at all.
 4. ``linear_sum_assignment`` matches bundles to couriers on ``costs.predict`` (excess over each
-   order's bound, lateness for orders that can still be on time, and the courier's driving and
-   standing time priced by the same scarcity), less an age bonus: when bundles outnumber
-   couriers, the oldest win (no order starves).
+   order's bound, lateness and a bounded reward for being on time for orders that can still
+   be, and the courier's driving and standing time priced by the same scarcity), less an age
+   bonus: when bundles outnumber couriers, orders that can still be on time go first, and
+   the oldest overtake them as they wait (no order starves).
 5. A match is sent only to an idle courier (MDRP: no new instruction while executing one,
    unless ``instruct_busy``) and only when the courier would not stand at the store for more than
    ``commit_slack`` before the food is ready: committing late keeps couriers free for what
@@ -46,9 +48,12 @@ class DispatchConfig:
     commit_slack: float = 120.0  # send when the courier waits at most this long at the store
     # priority per second an order's food has been ready: above the excess and lateness
     # weights together, so an old order's row only gets cheaper with time (no starvation)
-    age_weight: float = 6.0
-    courier_value: float = 0.2  # a courier second in seconds of customer delay, at ease
-    scarcity_gain: float = 1.5  # ... plus this much per unit of demand over supply
+    age_weight: float = 12.0
+    # a courier second in seconds of customer delay: nothing while couriers cover the demand
+    # (then bundling and courier travel would only cost customers), growing past the knee
+    courier_value: float = 0.0
+    scarcity_gain: float = 3.0  # ... plus this much per unit of demand over supply
+    scarcity_knee: float = 1.0  # ... above this much demand over supply
     approach: float = 300.0  # typical seconds to reach a store, for the demand estimate
     instruct_busy: bool = False  # live mode: queue work behind a busy courier's route
 
@@ -95,9 +100,8 @@ def dispatch(
     if not planned or not couriers:
         plan.postponed += [o.id for o in planned]
         return plan
-    value = config.courier_value + config.scarcity_gain * scarcity(
-        planned, couriers, now, config, travel
-    )
+    ratio = scarcity(planned, couriers, now, config, travel)
+    value = config.courier_value + config.scarcity_gain * max(0.0, ratio - config.scarcity_knee)
     bundles = build_bundles(
         planned, starts=_starts(planned, couriers, now, travel), courier_value=value,
         speed=statistics.median(c.speed for c in couriers), travel=travel,
