@@ -3,29 +3,22 @@ and the tracking of a delivery order for its shopper and its store."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
-from o2o.delivery import couriers, positions, tasks, tracking
+from o2o.delivery import couriers, positions, summary, tasks, tracking
 from o2o.delivery.models import Delivery
 from o2o.delivery.policy import CourierPolicy
 from o2o.delivery.schemas import (
     CodeIn,
-    CourierBrief,
     CourierMe,
-    EarningsRead,
     FailIn,
-    Place,
-    PositionRead,
     PositionsIn,
     PositionsRead,
     ShiftIn,
-    TaskRead,
     TrackingRead,
 )
 from o2o.http.deps import kick_relay, providers_of
@@ -34,7 +27,6 @@ from o2o.orders import service as orders_service
 from o2o.orders.channels import order_channel
 from o2o.orders.exceptions import OrderNotFound
 from o2o.orders.models import Order
-from o2o.regions import service as regions_service
 
 router = APIRouter(tags=["couriers"])
 
@@ -44,60 +36,9 @@ def _policy(request: Request) -> CourierPolicy:
     return policy
 
 
-def _navigate(lat: float | None, lng: float | None) -> str | None:
-    if lat is None or lng is None:
-        return None
-    return f"https://www.openstreetmap.org/directions?route=%3B{lat:.6f}%2C{lng:.6f}"
-
-
 async def _me(request: Request, session: SessionDep, user_id: int, name: str) -> CourierMe:
-    now = utcnow()
-    policy = _policy(request)
-    courier = await couriers.profile(session, user_id=user_id)
-    shift = await couriers.open_shift(session, user_id=user_id)
-    pay = await couriers.earnings_today(session, courier=courier, policy=policy, now=now)
-    region = await regions_service.get_region(session, region_id=courier.region_id)
-    items = []
-    for d, o, s in await couriers.tasks_of(session, courier_id=user_id):
-        address = o.address or {}
-        items.append(
-            TaskRead(
-                delivery_id=d.id,
-                order_id=o.id,
-                status=d.status.value,
-                order_status=o.status.value,
-                accepted=d.accepted_at is not None,
-                store=Place(name=s.name, address=s.address, lat=s.lat, lng=s.lng),
-                dropoff=Place(
-                    name=str(address.get("name", "")),
-                    address=str(address.get("text", "")),
-                    lat=o.address_lat,
-                    lng=o.address_lng,
-                ),
-                assigned_at=d.assigned_at,
-                picked_up_at=d.picked_up_at,
-                promised_at=o.promised_at,
-                navigate_url=_navigate(o.address_lat, o.address_lng)
-                if d.picked_up_at
-                else _navigate(s.lat, s.lng),
-            )
-        )
-    last = None
-    if courier.last_lat is not None and courier.last_lng is not None and courier.last_seen_at:
-        last = PositionRead(lat=courier.last_lat, lng=courier.last_lng, at=courier.last_seen_at)
-    return CourierMe(
-        user_id=user_id,
-        display_name=name,
-        region_id=courier.region_id,
-        vehicle=courier.vehicle,
-        speed_m_per_s=courier.speed_m_per_s,
-        on_shift=courier.on_shift,
-        shift_started_at=shift.started_at if shift else None,
-        stale=positions.is_stale(courier, now=now, policy=policy),
-        open_count=courier.open_count,
-        last_position=last,
-        tasks=items,
-        earnings_today=EarningsRead(**vars(pay), currency=region.currency),
+    return await summary.courier_me(
+        session, user_id=user_id, display_name=name, policy=_policy(request), now=utcnow()
     )
 
 
@@ -140,21 +81,12 @@ async def courier_positions(
         policy=policy,
         now=now,
     )
-    messages = []
-    if done.moved:
-        for order_id in done.order_ids:
-            view = await tracking.tracking(
-                session,
-                order=await orders_service.get_order(session, order_id=order_id),
-                for_shopper=False,
-                now=now,
-            )
-            messages.append((order_id, _tracking_read(view, now).model_dump(mode="json")))
+    messages = await summary.position_news(session, done=done, now=now)
     stale = positions.is_stale(done.courier, now=now, policy=policy)
     await session.commit()
     broker: Broker = request.app.state.broker
-    for order_id, message in messages:
-        await broker.publish(order_channel(order_id), {"type": "tracking", **message})
+    for channel, message in messages:
+        await broker.publish(channel, message)
     return PositionsRead(accepted=done.accepted, moved=done.moved, stale=stale)
 
 
@@ -254,27 +186,6 @@ async def _watched(
     raise OrderNotFound(f"There is no order {order_id}.")
 
 
-def _tracking_read(view: tracking.Tracking, now: datetime) -> TrackingRead:
-    d, c, u = view.delivery, view.courier, view.courier_user
-    pos = view.position()
-    return TrackingRead(
-        order_id=view.order.id,
-        order_status=view.order.status.value,
-        delivery_id=d.id if d else None,
-        delivery_status=d.status.value if d else None,
-        courier=CourierBrief(
-            name=u.display_name, phone=tracking.mask_phone(u.phone), vehicle=c.vehicle
-        )
-        if c is not None and u is not None
-        else None,
-        position=PositionRead(**pos) if pos else None,
-        eta_seconds=round(view.eta_seconds) if view.eta_seconds is not None else None,
-        eta_at=tracking.eta_at(view.eta_seconds, now),
-        promised_at=view.order.promised_at,
-        delivery_code=view.delivery_code,
-    )
-
-
 @router.get("/orders/{order_id}/tracking", response_model=TrackingRead)
 async def order_tracking(
     session: SessionDep, principal: PrincipalDep, order_id: IdPath
@@ -285,7 +196,7 @@ async def order_tracking(
     order, for_shopper = await _watched(session, principal, order_id)
     now = utcnow()
     view = await tracking.tracking(session, order=order, for_shopper=for_shopper, now=now)
-    return _tracking_read(view, now)
+    return summary.tracking_read(view, now)
 
 
 @router.get(
