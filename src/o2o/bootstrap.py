@@ -17,6 +17,7 @@ from o2o.api.routes import (
     admin,
     auth,
     catalog,
+    couriers,
     health,
     live,
     media,
@@ -36,6 +37,7 @@ from o2o.core.broker import Broker, create_broker
 from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.core.storage import LocalStorage
+from o2o.delivery import policy as courier_policy
 from o2o.orders.policy import OrderPolicy
 from o2o.payments import wechat
 from o2o.payments.alipay import AlipayProvider
@@ -98,6 +100,7 @@ def create_app(
     app.state.broker = realtime
     app.state.storage = LocalStorage(settings.media_dir)
     app.state.order_policy = order_policy(settings)
+    app.state.courier_policy = courier_policy.from_settings(settings)
     sandbox = mount_alipay_sandbox(app, settings)
     app.state.payment_providers = payment_providers(
         settings, alipay_sandbox=sandbox, transport=payment_transport
@@ -122,6 +125,7 @@ def create_app(
         orders,
         payments,
         returns,  # before store_orders: /orders/lookup is not an order id
+        couriers,
         store_orders,
         settlements,
         notifications,
@@ -226,5 +230,6 @@ def create_relay(
         deliver=deliver,
         webhook_transport=webhook_transport,
         webhooks_allow_private=settings.webhooks_allow_private,
+        courier_policy=courier_policy.from_settings(settings),
     )
     return Relay(db, worker_handlers.handlers(wiring), worker_handlers.timers(wiring))

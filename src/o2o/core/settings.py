@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     # elsewhere that would let a merchant reach the platform's internal network).
     webhooks_allow_private: bool = False
 
+    # Couriers (docs/delivery.md, "The live system"): how often the worker runs a dispatch
+    # round; a courier silent longer than the stale time is not dispatched to and loses what
+    # it holds; positions may be timed this far ahead of the clock, and no older than the max
+    # age; pay is a fee per delivery topped up to an hourly minimum (minor units).
+    dispatch_round_seconds: int = Field(default=30, ge=1, le=3600)
+    courier_stale_seconds: int = Field(default=120, ge=10, le=3600)
+    courier_position_skew_seconds: int = Field(default=30, ge=0, le=600)
+    courier_position_max_age_seconds: int = Field(default=600, ge=10, le=24 * 3600)
+    courier_pay_per_delivery: int = Field(default=500, ge=0)
+    courier_hourly_minimum: int = Field(default=2500, ge=0)
+
     # Payment providers shoppers may choose, the first the default (JSON in the environment:
     # O2O_PAYMENT_PROVIDERS='["alipay","demo"]'). Each one's settings are checked at start-up.
     payment_providers: list[str] = Field(default_factory=lambda: ["demo"], min_length=1)

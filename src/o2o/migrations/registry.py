@@ -11,6 +11,7 @@ def load_all_models() -> type[Base]:
     import o2o.catalog.models
     import o2o.core.idempotency_models
     import o2o.core.outbox_models
+    import o2o.delivery.models
     import o2o.inventory.models
     import o2o.ledger.models
     import o2o.merchants.models

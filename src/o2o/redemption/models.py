@@ -14,6 +14,7 @@ from o2o.core.db import Base, BigId, UTCDateTime, str_enum
 
 class CodeKind(enum.StrEnum):
     PICKUP = "pickup"
+    DELIVERY = "delivery"  # typed by the courier at the door, shown to the shopper
 
 
 class CodeStatus(enum.StrEnum):

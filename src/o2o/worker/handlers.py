@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +21,9 @@ from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
 from o2o.core.db import Database
 from o2o.core.errors import DomainError
+from o2o.delivery import assign as delivery_assign
+from o2o.delivery import rounds as delivery_rounds
+from o2o.delivery.policy import CourierPolicy
 from o2o.inventory import reservations
 from o2o.notifications import service as notifications_service
 from o2o.notifications import webhooks
@@ -67,6 +70,7 @@ class Wiring:
     webhook_transport: httpx.AsyncBaseTransport | None = None
     webhooks_allow_private: bool = False
     webhook_max_attempts: int = outbox.MAX_ATTEMPTS
+    courier_policy: CourierPolicy = field(default_factory=CourierPolicy)
 
 
 def handlers(w: Wiring) -> dict[str, Handler]:
@@ -129,10 +133,11 @@ def handlers(w: Wiring) -> dict[str, Handler]:
         if status != 200 or text.strip() != "success":
             raise RuntimeError(f"the platform answered {status} {text[:80]!r}; will retry")
 
-    async def delivery_requested(_session: AsyncSession, payload: dict[str, Any]) -> None:
-        # Dispatch to couriers comes with the delivery service; until then the store hands
-        # the order to its own staff (ready -> out_for_delivery -> delivered).
-        log.info("delivery requested for order %s", payload.get("order_id"))
+    async def delivery_requested(session: AsyncSession, payload: dict[str, Any]) -> None:
+        # The delivery waits for the next dispatch round; made once however often we are told.
+        await delivery_assign.request_delivery(
+            session, order_id=int(payload["order_id"]), now=utcnow()
+        )
 
     return {
         placement.ORDER_PLACED: order_placed,
@@ -206,7 +211,12 @@ def timers(w: Wiring) -> list[Timer]:
             await session.commit()
         return purged
 
+    async def dispatch_round() -> int:
+        done = await delivery_rounds.run_round(w.db, policy=w.courier_policy, now=utcnow())
+        return done.assigned
+
     return [
+        Timer("dispatch_couriers", w.courier_policy.round_seconds, dispatch_round),
         Timer("expire_orders", 15, expire_orders),
         Timer("release_holds", 30, release_holds),
         Timer("reconcile_payments", 60, reconcile_payments),

@@ -1,0 +1,155 @@
+"""Deliveries between the order and the courier: requested once per order, assigned by
+conditional updates (one courier per delivery; at most ``MAX_OPEN`` per courier), released
+back to dispatch when the courier declines, goes silent or leaves its shift."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from o2o.delivery.models import ACTIVE, MAX_OPEN, Courier, CourierPosition, Delivery
+from o2o.delivery.models import DeliveryStatus as D
+from o2o.orders import service as orders_service
+from o2o.orders.models import Fulfilment
+from o2o.redemption import service as redemption_service
+from o2o.redemption.models import CodeKind
+
+
+async def delivery_of_order(session: AsyncSession, *, order_id: int) -> Delivery | None:
+    return await session.scalar(
+        select(Delivery)
+        .where(Delivery.order_id == order_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def request_delivery(
+    session: AsyncSession, *, order_id: int, now: datetime
+) -> Delivery | None:
+    """The delivery of a paid delivery order, made once (a repeated request returns the same
+    row) with the delivery code the shopper shows the courier. None for other orders."""
+    found = await delivery_of_order(session, order_id=order_id)
+    if found is not None:
+        return found
+    order = await orders_service.get_order(session, order_id=order_id)
+    if order.fulfilment != Fulfilment.DELIVERY:
+        return None
+    row = Delivery(
+        order_id=order.id,
+        store_id=order.store_id,
+        region_id=order.region_id,
+        status=D.REQUESTED,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:  # another worker made it meanwhile
+        return await delivery_of_order(session, order_id=order_id)
+    await redemption_service.issue_code(
+        session,
+        kind=CodeKind.DELIVERY,
+        merchant_id=order.merchant_id,
+        store_id=order.store_id,
+        subject=order.reference,
+    )
+    return row
+
+
+class _Lost(Exception):
+    """Someone else got there first: undo this bundle's claim."""
+
+
+async def claim(
+    session: AsyncSession, *, courier_id: int, delivery_ids: list[int], now: datetime
+) -> bool:
+    """Give the requested deliveries to the courier, all or none. Each delivery leaves
+    ``requested`` by a conditional update (a second dispatcher finds it taken), and the
+    courier's open count rises only while it stays within the limit (and the CHECK backs that
+    up). Rows are locked delivery by delivery in id order, then the courier: the same order in
+    every claim, so racing dispatchers wait for each other instead of deadlocking."""
+    ids = sorted(set(delivery_ids))
+    if not ids:
+        return False
+    try:
+        async with session.begin_nested():
+            for delivery_id in ids:
+                won = await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == delivery_id, Delivery.status == D.REQUESTED)
+                    .values(
+                        status=D.ASSIGNED,
+                        courier_id=courier_id,
+                        assigned_at=now,
+                        accepted_at=None,
+                        updated_at=now,
+                    )
+                    .returning(Delivery.id)
+                )
+                if won.one_or_none() is None:
+                    raise _Lost
+            room = await session.execute(
+                update(Courier)
+                .where(
+                    Courier.user_id == courier_id,
+                    Courier.on_shift.is_(True),
+                    Courier.open_count + len(ids) <= MAX_OPEN,
+                )
+                .values(open_count=Courier.open_count + len(ids))
+                .returning(Courier.user_id)
+            )
+            if room.one_or_none() is None:
+                raise _Lost
+    except (_Lost, IntegrityError):
+        return False
+    return True
+
+
+async def unhold(session: AsyncSession, *, courier_id: int, count: int) -> None:
+    """The courier holds ``count`` deliveries fewer (never below zero)."""
+    if count:
+        await session.execute(
+            update(Courier)
+            .where(Courier.user_id == courier_id, Courier.open_count >= count)
+            .values(open_count=Courier.open_count - count)
+        )
+
+
+async def release_held(
+    session: AsyncSession, *, courier_id: int, now: datetime, reason: str
+) -> list[int]:
+    """Deliveries the courier holds but has not picked up go back to dispatch."""
+    released = list(
+        (
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.courier_id == courier_id, Delivery.status == D.ASSIGNED)
+                .values(
+                    status=D.REQUESTED,
+                    courier_id=None,
+                    assigned_at=None,
+                    accepted_at=None,
+                    reason=reason[:300],
+                    updated_at=now,
+                )
+                .returning(Delivery.id)
+            )
+        ).scalars()
+    )
+    await unhold(session, courier_id=courier_id, count=len(released))
+    await purge_trail(session, courier_id=courier_id)
+    return released
+
+
+async def purge_trail(session: AsyncSession, *, courier_id: int) -> None:
+    """Forget where the courier went once it holds no delivery in progress."""
+    busy = exists().where(Delivery.courier_id == courier_id, Delivery.status.in_(ACTIVE))
+    if not await session.scalar(select(busy)):
+        await session.execute(
+            delete(CourierPosition).where(CourierPosition.courier_id == courier_id)
+        )

@@ -1,0 +1,238 @@
+"""A live dispatch round: read the open deliveries and the couriers on shift into a
+``Snapshot``, ask the engine for a ``Plan``, and write its assignments back by conditional
+updates (``assign.claim``), so that two rounds racing never give one order to two couriers.
+
+Before planning, couriers that went silent lose the deliveries they hold but have not picked
+up, and deliveries whose order was cancelled or rejected meanwhile are released; released
+deliveries keep their age, so the engine serves them first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from o2o.core.db import Database
+from o2o.delivery import assign
+from o2o.delivery.dispatch import DispatchConfig, dispatch
+from o2o.delivery.model import Courier as EngineCourier
+from o2o.delivery.model import OpenOrder, Plan, Snapshot
+from o2o.delivery.models import ACTIVE, MAX_OPEN, Courier, Delivery, DeliveryStatus
+from o2o.delivery.policy import CourierPolicy
+from o2o.delivery.projection import Plane
+from o2o.delivery.tracking import eta_seconds
+from o2o.merchants.models import Store
+from o2o.orders.models import Order, OrderStatus
+from o2o.regions.models import Region
+
+S = OrderStatus
+# Orders a courier may still be sent for (paid and not yet out or closed).
+DISPATCHABLE = frozenset({S.PAID, S.ACCEPTED, S.PREPARING, S.READY})
+SHIFT_AHEAD = timedelta(hours=8)  # shifts have no planned end: plan as if they ran on
+
+
+@dataclass(frozen=True)
+class Round:
+    released: int
+    assigned: int
+    postponed: int
+
+
+def _epoch(at: datetime) -> float:
+    return at.timestamp()
+
+
+async def housekeeping(session: AsyncSession, *, now: datetime, policy: CourierPolicy) -> int:
+    """Release what silent couriers hold, and held deliveries whose order was closed."""
+    cutoff = now - timedelta(seconds=policy.stale_seconds)
+    silent = list(
+        await session.scalars(
+            select(Courier.user_id).where(
+                Courier.open_count > 0,
+                (Courier.last_seen_at.is_(None)) | (Courier.last_seen_at < cutoff),
+            )
+        )
+    )
+    released = 0
+    for courier_id in silent:
+        released += len(
+            await assign.release_held(
+                session, courier_id=courier_id, now=now, reason="the courier went silent"
+            )
+        )
+    closed = (
+        await session.execute(
+            select(Delivery.id, Delivery.courier_id)
+            .join(Order, Order.id == Delivery.order_id)
+            .where(Delivery.status == DeliveryStatus.ASSIGNED, Order.status.not_in(DISPATCHABLE))
+        )
+    ).all()
+    for delivery_id, holder in closed:
+        if holder is None:  # pragma: no cover - the CHECK says assigned has a courier
+            continue
+        await _unassign(session, delivery_id=delivery_id, courier_id=holder, now=now)
+        released += 1
+    return released
+
+
+async def _unassign(session: AsyncSession, *, delivery_id: int, courier_id: int,
+                    now: datetime) -> None:  # fmt: skip
+    done = await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.ASSIGNED)
+        .values(
+            status=DeliveryStatus.REQUESTED,
+            courier_id=None,
+            assigned_at=None,
+            accepted_at=None,
+            reason="the order was closed",
+            updated_at=now,
+        )
+        .returning(Delivery.id)
+    )
+    if done.one_or_none() is not None:
+        await assign.unhold(session, courier_id=courier_id, count=1)
+        await assign.purge_trail(session, courier_id=courier_id)
+
+
+def _open_order(delivery: Delivery, order: Order, store: Store, plane: Plane,
+                now: datetime) -> OpenOrder:  # fmt: skip
+    placed = order.paid_at or order.created_at
+    if order.ready_at is not None:
+        ready = order.ready_at
+    else:  # the store's preparation estimate, never in the past while it is not ready
+        ready = max(placed + timedelta(minutes=store.prep_minutes), now)
+    due = order.promised_at or placed + timedelta(minutes=store.delivery_minutes)
+    lat = order.address_lat if order.address_lat is not None else store.lat
+    lng = order.address_lng if order.address_lng is not None else store.lng
+    return OpenOrder(
+        id=str(delivery.id),
+        store=str(store.id),
+        pickup=plane.point(store.lat, store.lng),
+        dropoff=plane.point(lat, lng),
+        placed_at=_epoch(placed),
+        ready_at=_epoch(ready),
+        due_at=_epoch(due),
+    )
+
+
+async def snapshot(
+    session: AsyncSession, *, region: Region, now: datetime, policy: CourierPolicy
+) -> Snapshot:
+    """What the region's round sees: requested deliveries of dispatchable orders, and couriers
+    on shift, heard from lately, with room for more."""
+    plane = Plane(region.center_lat, region.center_lng)
+    rows = (
+        await session.execute(
+            select(Delivery, Order, Store)
+            .join(Order, Order.id == Delivery.order_id)
+            .join(Store, Store.id == Delivery.store_id)
+            .where(
+                Delivery.region_id == region.id,
+                Delivery.status.in_([DeliveryStatus.REQUESTED, *ACTIVE]),
+            )
+            .order_by(Delivery.id)
+        )
+    ).all()
+    waiting = tuple(
+        _open_order(d, o, s, plane, now)
+        for d, o, s in rows
+        if d.status == DeliveryStatus.REQUESTED and o.status in DISPATCHABLE
+    )
+    cutoff = now - timedelta(seconds=policy.stale_seconds)
+    fleet = list(
+        await session.scalars(
+            select(Courier)
+            .where(
+                Courier.region_id == region.id,
+                Courier.on_shift.is_(True),
+                Courier.open_count < MAX_OPEN,
+                Courier.last_seen_at >= cutoff,
+            )
+            .order_by(Courier.user_id)
+        )
+    )
+    engine_couriers = []
+    for c in fleet:
+        mine = [(d, o, s) for d, o, s in rows if d.courier_id == c.user_id]
+        if c.last_lat is None or c.last_lng is None:  # heard from, so placed; be safe
+            continue
+        position, free_at = plane.point(c.last_lat, c.last_lng), _epoch(now)
+        for d, o, s in mine:  # busy until its last hand-over; it ends at that door
+            left = eta_seconds(d, c, s, o) or 0.0
+            if _epoch(now) + left > free_at and o.address_lat is not None:
+                free_at = _epoch(now) + left
+                position = plane.point(o.address_lat, o.address_lng or s.lng)
+        held = tuple(
+            _open_order(d, o, s, plane, now)
+            for d, o, s in mine
+            if d.status == DeliveryStatus.ASSIGNED
+        )
+        engine_couriers.append(
+            EngineCourier(
+                id=str(c.user_id),
+                position=position,
+                free_at=free_at,
+                shift_end=_epoch(now + SHIFT_AHEAD),
+                speed=c.speed_m_per_s,
+                capacity=MAX_OPEN - c.open_count if mine else MAX_OPEN,
+                held=held,
+            )
+        )
+    return Snapshot(now=_epoch(now), orders=waiting, couriers=tuple(engine_couriers))
+
+
+async def persist(db: Database, plan: Plan, *, waiting: set[str], now: datetime) -> int:
+    """Write the plan's assignments, one transaction per bundle; bundles another round (or a
+    courier's change of mind) got to first are skipped. Only deliveries that were waiting are
+    claimed (what a courier already holds stays as it is). How many deliveries were assigned."""
+    assigned = 0
+    for assignment in plan.assignments:
+        ids = [int(o) for o in assignment.orders if o in waiting]
+        if not ids:
+            continue
+        async with db.session() as session:
+            if await assign.claim(
+                session, courier_id=int(assignment.courier_id), delivery_ids=ids, now=now
+            ):
+                assigned += len(ids)
+            await session.commit()
+    return assigned
+
+
+async def run_round(
+    db: Database,
+    *,
+    policy: CourierPolicy,
+    now: datetime,
+    config: DispatchConfig | None = None,
+) -> Round:
+    """One round over every region with deliveries waiting."""
+    config = config or DispatchConfig(round_seconds=policy.round_seconds)
+    async with db.session() as session:
+        released = await housekeeping(session, now=now, policy=policy)
+        await session.commit()
+    async with db.session() as session:
+        regions = list(
+            await session.scalars(
+                select(Region)
+                .where(
+                    Region.id.in_(
+                        select(Delivery.region_id).where(
+                            Delivery.status == DeliveryStatus.REQUESTED
+                        )
+                    )
+                )
+                .order_by(Region.id)
+            )
+        )
+        snapshots = [await snapshot(session, region=r, now=now, policy=policy) for r in regions]
+    assigned = postponed = 0
+    for seen in snapshots:
+        plan = dispatch(seen, config)
+        assigned += await persist(db, plan, waiting={o.id for o in seen.orders}, now=now)
+        postponed += len(plan.postponed)
+    return Round(released, assigned, postponed)

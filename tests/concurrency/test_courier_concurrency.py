@@ -1,0 +1,222 @@
+"""Delivery invariants under real concurrency on PostgreSQL (real commits, many connections).
+
+- Dispatch rounds racing never give one order to two couriers (every claim the rounds count
+  is a delivery some courier holds, and each courier's count is what it holds).
+- Claims racing for one courier never give it more than the bundle limit (3).
+- Claims racing for one delivery give it to exactly one courier.
+- Two couriers racing to pick up and hand over one delivery: only its courier, and once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from o2o.bootstrap import create_app
+from o2o.core.clock import utcnow
+from o2o.core.db import Database, create_engine
+from o2o.core.settings import Settings
+from o2o.delivery import assign, couriers, rounds
+from o2o.delivery.models import MAX_OPEN, Courier, Delivery, DeliveryStatus
+from o2o.delivery.policy import CourierPolicy
+from o2o.orders.models import Fulfilment, Order, OrderStatus
+from o2o.redemption.models import CodeKind, RedemptionCode
+from tests.conftest import create_pg_database, drop_pg_database
+from tests.factories import make_merchant, make_region, make_store, make_user, token_for
+
+pytestmark = pytest.mark.postgres_only
+METRES_PER_DEGREE_LAT = 111_195.0
+
+
+@dataclass
+class Yard:
+    db: Database
+    app: FastAPI
+    region_id: int
+    courier_ids: list[int]
+    courier_headers: list[dict[str, str]]
+    delivery_ids: list[int]
+
+
+async def _yard(db: Database, *, orders: int, fleet: int) -> Yard:
+    """``orders`` ready delivery orders at one store and ``fleet`` couriers on shift beside it
+    (rows written directly: the order path has its own concurrency tests)."""
+    now = utcnow()
+    async with db.session() as session:
+        region = await make_region(session)
+        merchant = await make_merchant(session)
+        store = await make_store(session, merchant=merchant, region=region)
+        shopper = await make_user(session)
+        ids, headers = [], []
+        for _ in range(fleet):
+            user = await make_user(session, is_courier=True)
+            await couriers.set_shift(session, user_id=user.id, on=True, region_id=region.id)
+            courier = await couriers.profile(session, user_id=user.id)
+            courier.last_lat, courier.last_lng, courier.last_seen_at = store.lat, store.lng, now
+            ids.append(user.id)
+            headers.append(await token_for(session, user))
+        deliveries = []
+        for i in range(orders):
+            order = Order(
+                checkout_ref=uuid.uuid4().hex[:20], region_id=region.id,
+                merchant_id=merchant.id, store_id=store.id, shopper_id=shopper.id,
+                fulfilment=Fulfilment.DELIVERY, status=OrderStatus.READY, currency="CNY",
+                subtotal=1000, fee=600, total=1600,
+                address={"text": f"door {i}"},
+                # every door in another direction, 2 km out: no two share a trip
+                address_lat=store.lat + 2000 * math.cos(2 * math.pi * i / orders)
+                / METRES_PER_DEGREE_LAT,
+                address_lng=store.lng + 2000 * math.sin(2 * math.pi * i / orders)
+                / (METRES_PER_DEGREE_LAT * math.cos(math.radians(store.lat))),
+                distance_m=2000,
+                promised_at=now + timedelta(minutes=30), paid_at=now, ready_at=now,
+            )  # fmt: skip
+            session.add(order)
+            await session.flush()
+            made = await assign.request_delivery(session, order_id=order.id, now=now)
+            assert made is not None
+            deliveries.append(made.id)
+        await session.commit()
+    return Yard(db, _app(db), region.id, ids, headers, deliveries)
+
+
+def _app(db: Database) -> FastAPI:
+    settings = Settings(
+        database_url="sqlite+aiosqlite://",  # unused: the app gets the real database
+        data_dir=Path("/nonexistent-data-dir-unused"),
+        secret_key="test-secret-key-0123456789",
+    )
+    return create_app(settings, database=db)
+
+
+@pytest.fixture
+async def db() -> AsyncIterator[Database]:
+    url = await create_pg_database("o2o_couriers")
+    engine = create_engine(url, pool_size=10)
+    database = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await drop_pg_database(url)
+
+
+async def _held(db: Database) -> dict[int, int]:
+    async with db.session() as session:
+        rows = await session.execute(
+            select(Delivery.courier_id, func.count())
+            .where(Delivery.status == DeliveryStatus.ASSIGNED)
+            .group_by(Delivery.courier_id)
+        )
+        return {int(c): int(n) for c, n in rows.all()}
+
+
+async def _counts(db: Database) -> dict[int, int]:
+    async with db.session() as session:
+        return {c.user_id: c.open_count for c in await session.scalars(select(Courier))}
+
+
+async def test_racing_rounds_never_assign_an_order_twice(db: Database) -> None:
+    yard = await _yard(db, orders=5, fleet=5)
+    policy = CourierPolicy()
+    now = utcnow()
+    done = await asyncio.gather(*(rounds.run_round(db, policy=policy, now=now) for _ in range(4)))
+    held = await _held(db)
+    claimed = sum(r.assigned for r in done)
+    assert claimed == sum(held.values())  # no claim counted twice
+    assert claimed == 5  # every order was given out, each exactly once
+    counts = await _counts(db)
+    for courier_id in yard.courier_ids:
+        assert counts[courier_id] == held.get(courier_id, 0) <= MAX_OPEN
+
+
+async def test_racing_claims_never_overload_a_courier(db: Database) -> None:
+    yard = await _yard(db, orders=8, fleet=1)
+    (courier_id,) = yard.courier_ids
+
+    async def claim(delivery_id: int) -> bool:
+        async with db.session() as session:
+            won = await assign.claim(
+                session, courier_id=courier_id, delivery_ids=[delivery_id], now=utcnow()
+            )
+            await session.commit()
+            return won
+
+    won = await asyncio.gather(*(claim(d) for d in yard.delivery_ids))
+    assert sum(won) == MAX_OPEN
+    assert await _held(db) == {courier_id: MAX_OPEN}
+    assert (await _counts(db))[courier_id] == MAX_OPEN
+
+
+async def test_racing_claims_of_one_delivery_give_it_to_one_courier(db: Database) -> None:
+    yard = await _yard(db, orders=1, fleet=6)
+    (delivery_id,) = yard.delivery_ids
+
+    async def claim(courier_id: int) -> bool:
+        async with db.session() as session:
+            won = await assign.claim(
+                session, courier_id=courier_id, delivery_ids=[delivery_id], now=utcnow()
+            )
+            await session.commit()
+            return won
+
+    won = await asyncio.gather(*(claim(c) for c in yard.courier_ids))
+    assert sum(won) == 1
+    (winner,) = [c for c, w in zip(yard.courier_ids, won, strict=True) if w]
+    assert await _held(db) == {winner: 1}
+    assert sum((await _counts(db)).values()) == 1
+
+
+async def test_two_couriers_racing_one_delivery_only_its_courier_moves_it_once(
+    db: Database,
+) -> None:
+    yard = await _yard(db, orders=1, fleet=2)
+    (delivery_id,) = yard.delivery_ids
+    mine, theirs = yard.courier_headers
+    async with db.session() as session:
+        assert await assign.claim(
+            session, courier_id=yard.courier_ids[0], delivery_ids=[delivery_id], now=utcnow()
+        )
+        delivery = await session.get(Delivery, delivery_id)
+        assert delivery is not None
+        code = await session.scalar(
+            select(RedemptionCode.code).where(
+                RedemptionCode.subject == f"order:{delivery.order_id}",
+                RedemptionCode.kind == CodeKind.DELIVERY,
+            )
+        )
+        await session.commit()
+    base = f"/api/v1/couriers/me/deliveries/{delivery_id}"
+    transport = httpx.ASGITransport(app=yard.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as c:
+        for step, body in (("pickup", None), ("deliver", {"code": code})):
+            answers = await asyncio.gather(
+                *(
+                    c.post(f"{base}/{step}", json=body, headers=headers)
+                    for headers in [mine, theirs] * 4
+                )
+            )
+            statuses = [a.status_code for a in answers]
+            assert statuses[0::2].count(200) == 1, (step, statuses)
+            assert set(statuses[0::2]) == {200, 409}, (step, [a.text for a in answers])
+            assert set(statuses[1::2]) == {404}, step
+    async with db.session() as session:
+        final = await session.get(Delivery, delivery_id)
+        assert final is not None
+        order = await session.get(Order, final.order_id)
+        assert order is not None
+        assert (final.status, order.status) == (DeliveryStatus.DELIVERED, OrderStatus.DELIVERED)
+        courier = await session.get(Courier, yard.courier_ids[0])
+        assert courier is not None
+        assert courier.open_count == 0
