@@ -37,6 +37,7 @@ from o2o.core.broker import Broker, create_broker
 from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.core.storage import LocalStorage
+from o2o.delivery import outlook as delivery_outlook
 from o2o.delivery import policy as courier_policy
 from o2o.orders.policy import OrderPolicy
 from o2o.payments import wechat
@@ -142,6 +143,7 @@ def order_policy(settings: Settings) -> OrderPolicy:
         pickup_grace=timedelta(minutes=settings.pickup_grace_minutes),
         return_window=timedelta(days=settings.return_window_days),
         commission_bps_default=settings.commission_bps_default,
+        delivery_outlook=delivery_outlook.source(courier_policy.from_settings(settings)),
     )
 
 

@@ -74,3 +74,14 @@ def test_a_store_without_platform_couriers_keeps_its_flat_promise() -> None:
     assert own_staff.flat
     assert own_staff.minutes_to(4000) == 45
     assert own_staff.reach_m == 5000
+
+
+def test_a_long_pickup_preparation_does_not_break_the_delivery_promise() -> None:
+    # Pickup ready after 30 min, but a free courier at hand: the promise of 30 min within 3 km
+    # leaves 30 − (4 + 12 + 2) = 12 min to pack, which is what deliveries count on.
+    calm = outlook(
+        promise_minutes=30, radius_m=3000, prep_minutes=30, load=_load(), service=SERVICE
+    )
+    assert calm.lead_minutes == pytest.approx(12 + 4)
+    assert calm.reach_m == 3000
+    assert calm.minutes_to(3000) == 30

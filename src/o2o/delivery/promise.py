@@ -24,6 +24,7 @@ class Load:
     on_shift: int  # all couriers near the store on shift and heard from lately
     approach_m: float  # how far the nearest free courier is (or a typical distance)
     trip_minutes: float  # a courier's minutes per trip: to the store, pickup, drive, hand-over
+    speed_m_per_min: float | None = None  # the couriers' mean speed, when known
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,15 @@ def outlook(
     courier = courier_minutes(load, service)
     if courier is None:
         return DeliveryOutlook(promise_minutes=promise_minutes, radius_m=radius_m)
+    # A store's promise is meant to hold anywhere within its radius when a courier is at hand:
+    # what it leaves after the trip is the packing time it counts on for deliveries (a
+    # pickup's preparation time may be set longer, to keep pickup windows safe).
+    trip = service.pickup_minutes + radius_m / service.speed_m_per_min + service.dropoff_minutes
+    packing = min(float(prep_minutes), max(0.0, promise_minutes - trip))
     return DeliveryOutlook(
         promise_minutes=promise_minutes,
         radius_m=radius_m,
-        lead_minutes=max(float(prep_minutes), courier) + service.pickup_minutes,
+        lead_minutes=max(packing, courier) + service.pickup_minutes,
         speed_m_per_min=service.speed_m_per_min,
         service_minutes=service.dropoff_minutes,
     )
