@@ -52,3 +52,22 @@ async def test_every_position_of_a_tiny_bare_run_reaches_its_watcher() -> None:
     assert outcome.frames == outcome.batches_sent  # one frame per batch, none lost
     assert all(ms >= 0 for ms in outcome.screen_ms)
     assert len(measured.server_cpu_s) == 2
+
+
+def test_the_report_grades_both_targets() -> None:
+    from o2o.bench.tracking import Measured
+    from o2o.bench.tracking_load import Outcome
+    from o2o.bench.tracking_report import Report, markdown, targets
+
+    fast = Outcome("ours", 10.0, batches_sent=5_000, positions_sent=25_000, frames=5_000)
+    fast.screen_ms = [10.0] * 990 + [150.0] * 10
+    slow = Outcome("ours", 10.0, batches_sent=2_000, positions_sent=10_000, frames=2_000)
+    slow.screen_ms = [10.0] * 980 + [900.0] * 20
+    graded = [
+        [ok for _, ok in targets(Report(500, 5, 1.0, 10.0, [Measured(o, [1.0, 1.0])], None))]
+        for o in (fast, slow)
+    ]
+    assert graded == [[True, True], [False, False]]
+    text = markdown(Report(500, 5, 1.0, 10.0, [Measured(fast, [2.0, 3.0])], None), "o2o bench")
+    assert "| ours | 2,500 | 0 | 5,000 | 0 |" in text
+    assert "0.20 |" in text  # 5 CPU s over 25,000 positions

@@ -20,8 +20,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from o2o.bench import tracking_world
+from o2o.bench.orders_data import BenchDatabase
 from o2o.bench.orders_server import Server, _wait_ready, free_port
-from o2o.bench.tracking_load import Outcome, Target, Watched, newest, run
+from o2o.bench.tracking_load import Outcome, Target, Watched, epoch_of, newest, run
+from o2o.core.db import Database
 
 
 @dataclass(frozen=True)
@@ -136,3 +139,63 @@ def _host_port(redis_url: str) -> tuple[str, int]:
     if found is None:
         raise ValueError(f"not a redis:// URL: {redis_url}")
     return found.group(1), int(found.group(2) or 6379)
+
+
+def _ours_stamp(frame: dict[str, Any]) -> float | None:
+    position = frame.get("position")
+    if frame.get("type") != "tracking" or not isinstance(position, dict):
+        return None
+    return epoch_of(str(position["at"]))
+
+
+async def ours(
+    admin_dsn: str,
+    redis_url: str,
+    *,
+    couriers: int,
+    seconds: float,
+    batch: int,
+    interval: float,
+) -> Measured:
+    """Our API on two processes over one PostgreSQL database and Redis: couriers post to
+    ``POST /api/v1/couriers/me/positions`` on one, shoppers follow
+    ``GET /api/v1/orders/{id}/tracking/stream`` on the other."""
+    async with BenchDatabase(admin_dsn, prefix="o2o_bench_tracking") as bench:
+        db = Database.from_url(bench.url)
+        try:
+            world = await tracking_world.seed(db, couriers=couriers)
+        finally:
+            await db.dispose()
+        env = {"O2O_DATABASE_URL": bench.url, "O2O_REDIS_URL": redis_url,
+               "O2O_WORKER_IN_PROCESS": "false", "O2O_SQL_ECHO": "false"}  # fmt: skip
+        async with AsyncExitStack() as stack:
+            ingest = await stack.enter_async_context(
+                uvicorn_process("o2o.bootstrap:create_app", env)
+            )
+            watch = await stack.enter_async_context(
+                uvicorn_process("o2o.bootstrap:create_app", env)
+            )
+            lat, lng = tracking_world.CENTRE
+            shopper = {"authorization": f"Bearer {world.shopper_token}"}
+            target = Target(
+                name="ours (API + PostgreSQL + Redis)",
+                ingest_base=ingest.base_url,
+                watch_base=watch.base_url,
+                transport="sse",
+                couriers=[
+                    Watched(
+                        "/api/v1/couriers/me/positions",
+                        {"authorization": f"Bearer {token}"},
+                        f"/api/v1/orders/{order_id}/tracking/stream",
+                        shopper,
+                        lat,
+                        lng,
+                    )
+                    for token, order_id in zip(world.courier_tokens, world.order_ids, strict=True)
+                ],
+                body=lambda positions: {"positions": positions},
+                stamp=_ours_stamp,
+            )
+            return await measure(
+                target, [ingest.pid, watch.pid], seconds=seconds, batch=batch, interval=interval
+            )

@@ -127,10 +127,10 @@ async def _courier(
 
 
 def _record(
-    target: Target, frame: dict[str, Any], out: Outcome, measuring: Callable[[], bool]
+    target: Target, frame: dict[str, Any], out: Outcome, counted: Callable[[float], bool]
 ) -> None:
     stamp = target.stamp(frame)
-    if stamp is not None and measuring():
+    if stamp is not None and counted(stamp):
         out.frames += 1
         out.screen_ms.append((time.time() - stamp) * 1000)
 
@@ -141,7 +141,7 @@ async def _watch_sse(
     w: Watched,
     ready: asyncio.Event,
     out: Outcome,
-    measuring: Callable[[], bool],
+    counted: Callable[[float], bool],
 ) -> None:
     url = target.watch_base + w.watch_path
     async with client.stream("GET", url, headers=w.watch_headers, timeout=None) as response:
@@ -153,11 +153,11 @@ async def _watch_sse(
         async for line in response.aiter_lines():
             if line.startswith("data:"):
                 with contextlib.suppress(ValueError):
-                    _record(target, json.loads(line[5:]), out, measuring)
+                    _record(target, json.loads(line[5:]), out, counted)
 
 
 async def _watch_ws(
-    target: Target, w: Watched, ready: asyncio.Event, out: Outcome, measuring: Callable[[], bool]
+    target: Target, w: Watched, ready: asyncio.Event, out: Outcome, counted: Callable[[float], bool]
 ) -> None:
     url = target.watch_base.replace("http", "ws", 1) + w.watch_path
     async with websockets.connect(url, additional_headers=w.watch_headers) as ws:
@@ -165,7 +165,7 @@ async def _watch_ws(
         ready.set()
         async for text in ws:
             with contextlib.suppress(ValueError):
-                _record(target, json.loads(text), out, measuring)
+                _record(target, json.loads(text), out, counted)
 
 
 async def run(
@@ -184,10 +184,14 @@ async def run(
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     timeout = httpx.Timeout(10.0)
     cpu0 = _cpu()
-    window = [math.inf, math.inf]  # [from, until] in monotonic seconds
+    window = [math.inf, math.inf]  # [from, until] in monotonic seconds, for the couriers
+    stamps = [math.inf, math.inf]  # the same in epoch seconds, for the positions' times
 
     def measuring() -> bool:
         return window[0] <= time.monotonic() < window[1]
+
+    def counted(stamp: float) -> bool:
+        return stamps[0] <= stamp < stamps[1]
 
     async with (
         httpx.AsyncClient(limits=limits, timeout=timeout) as posts,
@@ -196,18 +200,17 @@ async def run(
         readies = [asyncio.Event() for _ in target.couriers]
         watchers = [
             asyncio.create_task(
-                _watch_sse(streams, target, w, ready, out, measuring)
+                _watch_sse(streams, target, w, ready, out, counted)
                 if target.transport == "sse"
-                else _watch_ws(target, w, ready, out, measuring)
+                else _watch_ws(target, w, ready, out, counted)
             )
             for w, ready in zip(target.couriers, readies, strict=True)
         ]
         await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
         await asyncio.sleep(0.5)  # subscriptions confirmed at Redis
-        start = time.monotonic()
-        window[0] = start + warmup
-        # Frames of batches sent in the window may land just after it.
-        window[1] = start + warmup + seconds + 1.0
+        start, wall = time.monotonic(), time.time()
+        window[0], window[1] = start + warmup, start + warmup + seconds
+        stamps[0], stamps[1] = wall + warmup, wall + warmup + seconds
         until = start + warmup + seconds
         couriers = [
             _courier(

@@ -118,10 +118,22 @@ def orders(
     from o2o.bench import orders_report
 
     options = bench_orders.Options(
-        pg_admin_dsn=pg, buyers=buyers, units=units, runs=runs, small_buyers=small_buyers,
-        small_units=small_units, workers=tuple(workers), clients=clients, seconds=duration,
-        reps=reps, stores=stores, products=products, sizes=sizes, seed=seed, o2=o2,
-    )  # fmt: skip
+        pg_admin_dsn=pg,
+        buyers=buyers,
+        units=units,
+        runs=runs,
+        small_buyers=small_buyers,
+        small_units=small_units,
+        workers=tuple(workers),
+        clients=clients,
+        seconds=duration,
+        reps=reps,
+        stores=stores,
+        products=products,
+        sizes=sizes,
+        seed=seed,
+        o2=o2,
+    )
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())  # fmt: skip
     try:
@@ -178,10 +190,14 @@ def dispatch(
     try:
         options = bench_dispatch.Options(
             instances=bench_dispatch.instance_dirs(instance),
-            policies=(policy or "ours",) if as_json else (policy,) if policy
+            policies=(policy or "ours",)
+            if as_json
+            else (policy,)
+            if policy
             else bench_dispatch.POLICIES,
-            round_seconds=round_seconds, live=live,
-        )  # fmt: skip
+            round_seconds=round_seconds,
+            live=live,
+        )
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn())  # fmt: skip
         with Progress(*columns, console=console, transient=as_json, disable=as_json) as progress:
@@ -210,4 +226,80 @@ def dispatch(
         dispatch_report.write_section(docs, section)
     console.print(section)
     for text, ok in dispatch_report.targets(results, timed):
+        console.print(("[green]met[/] " if ok else "[red]missed[/] ") + text)
+
+
+@bench_app.command("tracking")
+def tracking(
+    couriers: int = typer.Option(500, help="Couriers, each carrying one watched delivery."),
+    batch: int = typer.Option(5, help="Positions per batch a courier posts."),
+    interval: float = typer.Option(1.0, help="Seconds between a courier's batches."),
+    duration: float = typer.Option(15.0, help="Seconds measured (after a 2 s warm-up)."),
+    bare: bool = typer.Option(True, help="Also run the bare Starlette + Redis baseline."),
+    pg: str = typer.Option(
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+        help="Admin DSN of the PostgreSQL server (a fresh database is created and dropped).",
+    ),
+    redis_url: str = typer.Option("redis://127.0.0.1:6379/0", help="Redis between the processes."),
+    docs: Path = typer.Option(Path("docs/benchmarks.md"), help="Where the results go."),
+    write_docs: bool = typer.Option(True, help="Write the C1 section of --docs."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """C1: courier positions posted to one API process, followed live from another through
+    Redis, side by side with a bare broadcaster and redis-benchmark's PUBLISH."""
+    from o2o.bench import tracking as bench_tracking
+    from o2o.bench import tracking_report
+
+    if couriers < 1 or batch < 1 or batch > 100 or interval <= 0 or duration <= 0:
+        console.print("[red]--couriers ≥ 1, 1 ≤ --batch ≤ 100, --interval > 0, --duration > 0.[/]")
+        raise typer.Exit(2)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    runs = []
+    try:
+        with Progress(*columns, console=console, transient=True, disable=as_json) as progress:
+            bars = _Bars(progress, quiet=as_json)
+            tick = bars.phase(f"ours: {couriers:,} couriers, two API processes", 1)
+            runs.append(
+                asyncio.run(
+                    bench_tracking.ours(
+                        pg,
+                        redis_url,
+                        couriers=couriers,
+                        seconds=duration,
+                        batch=batch,
+                        interval=interval,
+                    )
+                )
+            )
+            tick()
+            if bare:
+                tick = bars.phase("bare Starlette + Redis", 1)
+                runs.append(
+                    asyncio.run(
+                        bench_tracking.bare(
+                            redis_url,
+                            couriers=couriers,
+                            seconds=duration,
+                            batch=batch,
+                            interval=interval,
+                        )
+                    )
+                )
+                tick()
+            tick = bars.phase("redis-benchmark PUBLISH", 1)
+            ceiling = bench_tracking.redis_publish_ceiling(redis_url)
+            tick()
+    except (OSError, RuntimeError) as exc:  # PostgreSQL or Redis down, a server failed to start
+        console.print(f"[red]{exc}[/] Is PostgreSQL at --pg and Redis at --redis-url running?")
+        raise typer.Exit(1) from exc
+    report = tracking_report.Report(couriers, batch, interval, duration, runs, ceiling)
+    section = tracking_report.markdown(report, "o2o " + shlex.join(sys.argv[1:]))
+    if write_docs:
+        tracking_report.write_section(docs, section)
+    if as_json:
+        print(json.dumps(tracking_report.as_dict(report), indent=2))  # noqa: T201 (the --json output)
+        return
+    console.print(section)
+    for text, ok in tracking_report.targets(report):
         console.print(("[green]met[/] " if ok else "[red]missed[/] ") + text)
