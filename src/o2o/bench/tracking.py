@@ -90,12 +90,12 @@ async def bare(
         )
         target = Target(
             name="bare Starlette + Redis",
-            ingest_base=ingest.base_url,
-            watch_base=watch.base_url,
             transport="ws",
             couriers=[
-                Watched(f"/positions/{i}", {}, f"/watch/{i}", {}, 31.23, 121.47)
-                for i in range(couriers)
+                Watched(
+                    f"{a.base_url}/positions/{i}", {}, f"{b.base_url}/watch/{i}", {}, 31.23, 121.47
+                )
+                for i, (a, b) in enumerate(_crossed(ingest, watch, couriers))
             ],
             body=lambda positions: {"positions": positions},
             stamp=_bare_stamp,
@@ -103,6 +103,13 @@ async def bare(
         return await measure(
             target, [ingest.pid, watch.pid], seconds=seconds, batch=batch, interval=interval
         )
+
+
+def _crossed(one: Server, other: Server, n: int) -> list[tuple[Server, Server]]:
+    """(where courier i posts, where its watcher listens): half the couriers post to each
+    process, and every watcher listens on the process its courier does not post to, so each
+    position crosses from one process to the other through Redis."""
+    return [(one, other) if i % 2 == 0 else (other, one) for i in range(n)]
 
 
 def _bare_stamp(frame: dict[str, Any]) -> float | None:
@@ -179,19 +186,22 @@ async def ours(
             shopper = {"authorization": f"Bearer {world.shopper_token}"}
             target = Target(
                 name="ours (API + PostgreSQL + Redis)",
-                ingest_base=ingest.base_url,
-                watch_base=watch.base_url,
                 transport="sse",
                 couriers=[
                     Watched(
-                        "/api/v1/couriers/me/positions",
+                        f"{a.base_url}/api/v1/couriers/me/positions",
                         {"authorization": f"Bearer {token}"},
-                        f"/api/v1/orders/{order_id}/tracking/stream",
+                        f"{b.base_url}/api/v1/orders/{order_id}/tracking/stream",
                         shopper,
                         lat,
                         lng,
                     )
-                    for token, order_id in zip(world.courier_tokens, world.order_ids, strict=True)
+                    for token, order_id, (a, b) in zip(
+                        world.courier_tokens,
+                        world.order_ids,
+                        _crossed(ingest, watch, couriers),
+                        strict=True,
+                    )
                 ],
                 body=lambda positions: {"positions": positions},
                 stamp=_ours_stamp,

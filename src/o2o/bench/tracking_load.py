@@ -29,11 +29,11 @@ from o2o.bench.dispatch_metrics import quantile
 
 @dataclass(frozen=True)
 class Watched:
-    """One courier: where it posts its positions, and where its watcher listens."""
+    """One courier: where it posts its positions, and where its watcher listens (URLs)."""
 
-    ingest_path: str
+    ingest_url: str
     ingest_headers: dict[str, str]
-    watch_path: str
+    watch_url: str
     watch_headers: dict[str, str]
     lat: float
     lng: float
@@ -42,8 +42,6 @@ class Watched:
 @dataclass(frozen=True)
 class Target:
     name: str
-    ingest_base: str
-    watch_base: str
     transport: Literal["sse", "ws"]
     couriers: list[Watched]
     # The body of one batch, and the newest position time (epoch s) a frame carries.
@@ -105,9 +103,7 @@ async def _courier(
         sent = time.time()
         body = target.body(batch_of(w, batch, interval, sent, rng))
         try:
-            response = await client.post(
-                target.ingest_base + w.ingest_path, json=body, headers=w.ingest_headers
-            )
+            response = await client.post(w.ingest_url, json=body, headers=w.ingest_headers)
             ok = response.status_code < 300
             if not ok and len(out.errors) < 5:
                 out.errors.append(f"{response.status_code} {response.text[:200]}")
@@ -143,8 +139,7 @@ async def _watch_sse(
     out: Outcome,
     counted: Callable[[float], bool],
 ) -> None:
-    url = target.watch_base + w.watch_path
-    async with client.stream("GET", url, headers=w.watch_headers, timeout=None) as response:
+    async with client.stream("GET", w.watch_url, headers=w.watch_headers, timeout=None) as response:
         if response.status_code != 200:
             out.errors.append(f"watch {response.status_code}")
             ready.set()
@@ -159,7 +154,7 @@ async def _watch_sse(
 async def _watch_ws(
     target: Target, w: Watched, ready: asyncio.Event, out: Outcome, counted: Callable[[float], bool]
 ) -> None:
-    url = target.watch_base.replace("http", "ws", 1) + w.watch_path
+    url = w.watch_url.replace("http", "ws", 1)
     async with websockets.connect(url, additional_headers=w.watch_headers) as ws:
         await ws.recv()  # the server says it is subscribed
         ready.set()

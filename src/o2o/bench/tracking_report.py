@@ -82,9 +82,10 @@ def markdown(report: Report, command: str, *, today: datetime | None = None) -> 
         f"- date: {today:%Y-%m-%d}",
         f"- load: {report.couriers:,} couriers each posting a batch of {report.batch} positions "
         f"every {report.interval:g} s (offered {report.offered:,.0f} positions/s), phases spread "
-        f"at random, for {report.seconds:g} s after a warm-up; one watcher per courier holds a "
-        "live stream on the *other* process (ours: the shopper's SSE tracking stream with the "
-        "tracking answer; bare: a WebSocket)",
+        f"at random, for {report.seconds:g} s after a warm-up; two server processes, half the "
+        "couriers posting to each, and one watcher per courier holding a live stream on the "
+        "process its courier does *not* post to, so every position crosses through Redis "
+        "(ours: the shopper's SSE tracking stream with the tracking answer; bare: a WebSocket)",
         "- position→screen: from the moment a batch is sent (its newest position's time) to the "
         "frame carrying that position arriving at the watcher; the load generator (asyncio + "
         "httpx), both servers, PostgreSQL and Redis share the machine's cores",
@@ -94,7 +95,7 @@ def markdown(report: Report, command: str, *, today: datetime | None = None) -> 
         "the body on Redis and a WebSocket fed by one Redis subscription per process",
         "",
         "| system | positions/s | batches refused | frames | frames lost | to screen p50 / p95 / "
-        "p99 ms | ingest p99 ms | server CPU s (in + out) | server CPU ms per position | "
+        "p99 ms | ingest p99 ms | server CPU s (A + B) | server CPU ms per position | "
         "load generator CPU s |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *(_row(m) for m in report.runs),
