@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from o2o.bench.tracking import _host_port, bare, proc_cpu_s
-from o2o.bench.tracking_load import Watched, batch_of, newest
+from o2o.bench.tracking import _host_port, bare
+from o2o.bench.tracking_load import Watched, batch_of, newest, proc_cpu_s
 from tests.core.test_broker import _redis_broker
 
 W = Watched("/p", {}, "/w", {}, 31.23, 121.47)

@@ -38,14 +38,6 @@ class Measured:
         return sum(self.server_cpu_s) * 1000 / sent if sent else float("nan")
 
 
-def proc_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process and its reaped children (Linux ``/proc``)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return sum(int(v) for v in fields[11:15]) / ticks  # utime, stime, cutime, cstime
-
-
 @asynccontextmanager
 async def uvicorn_process(factory: str, env: dict[str, str]) -> AsyncIterator[Server]:
     port = free_port()
@@ -70,10 +62,8 @@ async def uvicorn_process(factory: str, env: dict[str, str]) -> AsyncIterator[Se
 async def measure(
     target: Target, pids: list[int], *, seconds: float, batch: int, interval: float
 ) -> Measured:
-    before = [proc_cpu_s(p) for p in pids]
-    outcome = await run(target, seconds=seconds, batch=batch, interval=interval)
-    after = [proc_cpu_s(p) for p in pids]
-    return Measured(outcome, [b - a for a, b in zip(before, after, strict=True)])
+    outcome = await run(target, seconds=seconds, batch=batch, interval=interval, pids=tuple(pids))
+    return Measured(outcome, outcome.server_cpu_s)
 
 
 async def bare(

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import math
+import os
 import random
 import resource
 import time
@@ -61,6 +62,7 @@ class Outcome:
     screen_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     client_cpu_s: float = 0.0
+    server_cpu_s: list[float] = field(default_factory=list)  # per server process, in window
 
     @property
     def positions_per_s(self) -> float:
@@ -169,8 +171,9 @@ async def run(
     seconds: float,
     batch: int,
     interval: float,
-    warmup: float = 2.0,
+    warmup: float = 3.0,
     seed: int = 7,
+    pids: tuple[int, ...] = (),
 ) -> Outcome:
     """Watch every courier, then let them all post for ``warmup`` + ``seconds``; only what
     is sent and received in the last ``seconds`` is counted."""
@@ -178,7 +181,6 @@ async def run(
     out = Outcome(target.name, seconds)
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     timeout = httpx.Timeout(10.0)
-    cpu0 = _cpu()
     window = [math.inf, math.inf]  # [from, until] in monotonic seconds, for the couriers
     stamps = [math.inf, math.inf]  # the same in epoch seconds, for the positions' times
 
@@ -203,7 +205,15 @@ async def run(
         ]
         await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
         await asyncio.sleep(0.5)  # subscriptions confirmed at Redis
+
+        async def cpu_window() -> tuple[list[float], float]:
+            await asyncio.sleep(warmup)
+            before, own = [proc_cpu_s(p) for p in pids], _cpu()
+            await asyncio.sleep(seconds)
+            return [proc_cpu_s(p) - b for p, b in zip(pids, before, strict=True)], _cpu() - own
+
         start, wall = time.monotonic(), time.time()
+        window_cpu = asyncio.create_task(cpu_window())
         window[0], window[1] = start + warmup, start + warmup + seconds
         stamps[0], stamps[1] = wall + warmup, wall + warmup + seconds
         until = start + warmup + seconds
@@ -222,14 +232,21 @@ async def run(
             for w in target.couriers
         ]
         await asyncio.gather(*couriers)
+        out.server_cpu_s, out.client_cpu_s = await window_cpu
         await asyncio.sleep(1.0)  # the last frames arrive
         for task in watchers:
             task.cancel()
         for task in watchers:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-    out.client_cpu_s = _cpu() - cpu0
     return out
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def _cpu() -> float:
