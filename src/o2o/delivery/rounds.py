@@ -25,6 +25,7 @@ from o2o.delivery.policy import CourierPolicy
 from o2o.delivery.projection import Plane
 from o2o.delivery.tracking import eta_seconds
 from o2o.merchants.models import Store
+from o2o.orders import state
 from o2o.orders.models import Order, OrderStatus
 from o2o.regions.models import Region
 
@@ -46,7 +47,8 @@ def _epoch(at: datetime) -> float:
 
 
 async def housekeeping(session: AsyncSession, *, now: datetime, policy: CourierPolicy) -> int:
-    """Release what silent couriers hold, and held deliveries whose order was closed."""
+    """Release what silent couriers hold, and held deliveries whose order was closed
+    (cancelled, rejected; an order the store handed over itself stays with its courier)."""
     cutoff = now - timedelta(seconds=policy.stale_seconds)
     silent = list(
         await session.scalars(
@@ -67,7 +69,7 @@ async def housekeeping(session: AsyncSession, *, now: datetime, policy: CourierP
         await session.execute(
             select(Delivery.id, Delivery.courier_id)
             .join(Order, Order.id == Delivery.order_id)
-            .where(Delivery.status == DeliveryStatus.ASSIGNED, Order.status.not_in(DISPATCHABLE))
+            .where(Delivery.status == DeliveryStatus.ASSIGNED, Order.status.in_(state.FINAL))
         )
     ).all()
     for delivery_id, holder in closed:
