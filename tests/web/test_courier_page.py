@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from o2o.core.db import Database
 from o2o.delivery.models import Delivery
 from o2o.redemption.models import CodeKind, RedemptionCode
-from tests.delivery.live_scene import dispatch_round, fix, make_courier, paid_delivery, staff_moves
+from tests.delivery.live_scene import (
+    dispatch_round,
+    fix,
+    make_courier,
+    on_shift_at,
+    paid_delivery,
+    staff_moves,
+)
 from tests.orders.scene import make_scene
 from tests.web.conftest import csrf_of, log_in
 
@@ -85,3 +92,28 @@ async def test_the_courier_page_is_for_couriers(
     assert refused.status_code == 403
     me = await client.get("/me")
     assert 'href="/courier"' not in me.text
+
+
+async def test_the_shoppers_order_page_shows_the_code_and_the_courier(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
+) -> None:
+    scene = await make_scene(session)
+    courier = await make_courier(session, phone="13900001111")
+    order = await paid_delivery(client, app, scene)
+    code = await session.scalar(
+        select(RedemptionCode.code).where(
+            RedemptionCode.subject == f"order:{order['id']}",
+            RedemptionCode.kind == CodeKind.DELIVERY,
+        )
+    )
+    assert code is not None
+    await log_in(client, scene.shopper.email)
+    page = await client.get(f"/orders/{order['id']}")
+    assert f"{code[:4]}-{code[4:8]}-{code[8:]}" in page.text
+    assert "Waiting for a courier" in page.text
+    await on_shift_at(client, courier, scene.store, region_id=scene.region.id)
+    await staff_moves(client, scene, order["id"], "accepted", "ready")
+    assert (await dispatch_round(database)).assigned == 1
+    page = await client.get(f"/orders/{order['id']}?lang=zh_CN")
+    assert f"骑手：{courier.user.display_name} · 139****1111" in page.text
+    assert "分钟后送达" in page.text
