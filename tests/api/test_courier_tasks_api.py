@@ -16,6 +16,7 @@ from o2o.core.clock import utcnow
 from o2o.core.db import Database
 from o2o.delivery import assign
 from o2o.delivery.models import Courier, Delivery
+from o2o.delivery.policy import CourierPolicy
 from o2o.orders.channels import order_channel
 from o2o.redemption.models import CodeKind, RedemptionCode
 from tests.delivery.live_scene import (
@@ -209,3 +210,56 @@ async def test_positions_reach_the_shoppers_live_channel(
     assert message["delivery_code"] is None
     assert message["position"]["lat"] == scene.store.lat + 200 / 111_195.0
     assert message["eta_seconds"] > 0
+
+
+async def test_a_closed_order_is_taken_back_but_a_handed_over_one_stays(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
+) -> None:
+    scene = await make_scene(session)
+    courier = await make_courier(session)
+    await on_shift_at(client, courier, scene.store, region_id=scene.region.id)
+    rejected = await paid_delivery(client, app, scene)
+    handed = await paid_delivery(client, app, scene, north_m=800)
+    await staff_moves(client, scene, handed["id"], "accepted", "ready")
+    ids = [(await _delivery(session, o["id"])).id for o in (rejected, handed)]
+    assert await assign.claim(session, courier_id=courier.user.id, delivery_ids=ids, now=utcnow())
+    await session.commit()
+    no = await client.post(
+        f"/api/v1/stores/{scene.store.id}/orders/{rejected['id']}/transitions",
+        json={"to": "rejected", "reason": "out of bags"},
+        headers=scene.clerk_headers,
+    )
+    assert no.status_code == 200, no.text
+    await staff_moves(client, scene, handed["id"], "out_for_delivery")
+
+    done = await dispatch_round(database)
+    assert (done.released, done.assigned) == (1, 0)
+    assert (await _delivery(session, rejected["id"])).status == "requested"
+    assert (await _delivery(session, handed["id"])).courier_id == courier.user.id
+    assert await _open_count(session, courier.user.id) == 1
+    picked = await client.post(task_url(ids[1], "pickup"), headers=courier.headers)
+    assert picked.status_code == 200, picked.text
+    assert [t["status"] for t in picked.json()["tasks"]] == ["picked_up"]
+
+
+async def test_an_assignment_not_accepted_in_time_goes_back(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
+) -> None:
+    scene = await make_scene(session)
+    courier = await make_courier(session)
+    await on_shift_at(client, courier, scene.store, region_id=scene.region.id)
+    order = await paid_delivery(client, app, scene)
+    await staff_moves(client, scene, order["id"], "accepted", "ready")
+    did = (await _delivery(session, order["id"])).id
+    long_ago = utcnow() - timedelta(minutes=5)
+    assert await assign.claim(session, courier_id=courier.user.id, delivery_ids=[did], now=long_ago)
+    await session.commit()
+    done = await dispatch_round(database, CourierPolicy(accept_seconds=120))
+    # Taken back, and (the only courier, beside the store) offered again at once.
+    assert (done.released, done.assigned) == (1, 1)
+    again = await _delivery(session, order["id"])
+    assert again.assigned_at is not None
+    assert again.assigned_at > long_ago
+    accepted = await client.post(task_url(did, "accept"), headers=courier.headers)
+    assert accepted.status_code == 200
+    assert (await dispatch_round(database)).released == 0

@@ -44,10 +44,12 @@ class Settings(BaseSettings):
 
     # Couriers (docs/delivery.md, "The live system"): how often the worker runs a dispatch
     # round; a courier silent longer than the stale time is not dispatched to and loses what
-    # it holds; positions may be timed this far ahead of the clock, and no older than the max
-    # age; pay is a fee per delivery topped up to an hourly minimum (minor units).
+    # it holds, as does one that leaves an assignment unaccepted for the accept time;
+    # positions may be timed this far ahead of the clock, and no older than the max age; pay
+    # is a fee per delivery topped up to an hourly minimum (minor units).
     dispatch_round_seconds: int = Field(default=30, ge=1, le=3600)
     courier_stale_seconds: int = Field(default=120, ge=10, le=3600)
+    courier_accept_seconds: int = Field(default=120, ge=10, le=3600)
     courier_position_skew_seconds: int = Field(default=30, ge=0, le=600)
     courier_position_max_age_seconds: int = Field(default=600, ge=10, le=24 * 3600)
     courier_pay_per_delivery: int = Field(default=500, ge=0)

@@ -25,6 +25,7 @@ from o2o.delivery.policy import CourierPolicy
 from o2o.delivery.projection import Plane
 from o2o.delivery.tracking import eta_seconds
 from o2o.merchants.models import Store
+from o2o.orders import state
 from o2o.orders.models import Order, OrderStatus
 from o2o.regions.models import Region
 
@@ -46,7 +47,9 @@ def _epoch(at: datetime) -> float:
 
 
 async def housekeeping(session: AsyncSession, *, now: datetime, policy: CourierPolicy) -> int:
-    """Release what silent couriers hold, and held deliveries whose order was closed."""
+    """Release what silent couriers hold, assignments not accepted in time, and held
+    deliveries whose order was closed (cancelled, rejected; an order the store handed over
+    itself stays with its courier)."""
     cutoff = now - timedelta(seconds=policy.stale_seconds)
     silent = list(
         await session.scalars(
@@ -67,35 +70,66 @@ async def housekeeping(session: AsyncSession, *, now: datetime, policy: CourierP
         await session.execute(
             select(Delivery.id, Delivery.courier_id)
             .join(Order, Order.id == Delivery.order_id)
-            .where(Delivery.status == DeliveryStatus.ASSIGNED, Order.status.not_in(DISPATCHABLE))
+            .where(Delivery.status == DeliveryStatus.ASSIGNED, Order.status.in_(state.FINAL))
         )
     ).all()
+    unanswered = (
+        await session.execute(
+            select(Delivery.id, Delivery.courier_id).where(
+                Delivery.status == DeliveryStatus.ASSIGNED,
+                Delivery.accepted_at.is_(None),
+                Delivery.assigned_at < now - timedelta(seconds=policy.accept_seconds),
+            )
+        )
+    ).all()
+    for delivery_id, holder in unanswered:
+        if holder is not None:
+            released += await _unassign(
+                session,
+                delivery_id=delivery_id,
+                courier_id=holder,
+                now=now,
+                reason="not accepted in time",
+            )
     for delivery_id, holder in closed:
         if holder is None:  # pragma: no cover - the CHECK says assigned has a courier
             continue
-        await _unassign(session, delivery_id=delivery_id, courier_id=holder, now=now)
-        released += 1
+        released += await _unassign(
+            session,
+            delivery_id=delivery_id,
+            courier_id=holder,
+            now=now,
+            reason="the order was closed",
+        )
     return released
 
 
-async def _unassign(session: AsyncSession, *, delivery_id: int, courier_id: int,
-                    now: datetime) -> None:  # fmt: skip
+async def _unassign(
+    session: AsyncSession, *, delivery_id: int, courier_id: int, now: datetime, reason: str
+) -> int:
+    """Back to dispatch, if the courier still holds it unpicked; 1 if it went back."""
     done = await session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.ASSIGNED)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.courier_id == courier_id,
+            Delivery.status == DeliveryStatus.ASSIGNED,
+        )
         .values(
             status=DeliveryStatus.REQUESTED,
             courier_id=None,
             assigned_at=None,
             accepted_at=None,
-            reason="the order was closed",
+            reason=reason,
             updated_at=now,
         )
         .returning(Delivery.id)
     )
-    if done.one_or_none() is not None:
-        await assign.unhold(session, courier_id=courier_id, count=1)
-        await assign.purge_trail(session, courier_id=courier_id)
+    if done.one_or_none() is None:
+        return 0
+    await assign.unhold(session, courier_id=courier_id, count=1)
+    await assign.purge_trail(session, courier_id=courier_id)
+    return 1
 
 
 def _open_order(delivery: Delivery, order: Order, store: Store, plane: Plane,

@@ -12,6 +12,7 @@ from o2o.web.routes import (
     cart,
     catalog,
     checkout,
+    courier,
     merchant,
     merchant_orders,
     merchant_returns,
@@ -44,6 +45,7 @@ def install(app: FastAPI) -> None:
         merchant_orders,
         merchant_returns,
         settlements,
+        courier,
     ):
         app.include_router(module.router)
     errors.install(app)

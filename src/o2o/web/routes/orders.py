@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from o2o.core.broker import Broker
+from o2o.core.clock import utcnow
 from o2o.core.db import Database
+from o2o.delivery import tracking
 from o2o.http.deps import IdPath, SessionDep, kick_relay, providers_of
 from o2o.http.sse import channel_events, format_event
 from o2o.merchants import service as merchants_service
@@ -96,6 +98,9 @@ async def order_page(
     store = await merchants_service.get_store(session, store_id=order.store_id)
     code = view.pickup_code
     live_code = code is not None and code.status == "active"
+    delivery = None
+    if order.fulfilment == Fulfilment.DELIVERY:
+        delivery = await tracking.tracking(session, order=order, for_shopper=True, now=utcnow())
     return render(
         request,
         "shopper/order.html",
@@ -109,6 +114,8 @@ async def order_page(
             "awaiting_payment": order.status == OrderStatus.PLACED
             and order.fulfilment != Fulfilment.RESERVE,
             "final": order.status in state.FINAL,
+            "delivery": delivery,
+            "mask_phone": tracking.mask_phone,
             **NAMES,
         },
     )
