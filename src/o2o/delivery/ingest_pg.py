@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts.models import User
-from o2o.delivery import positions, summary, tracking
+from o2o.delivery import ingest, positions, summary, tracking
 from o2o.delivery.ingest import Ingested
 from o2o.delivery.models import ACTIVE, Courier, Delivery, DeliveryStatus, Vehicle
 from o2o.delivery.policy import CourierPolicy
@@ -138,3 +138,22 @@ def _answer(row: Any, courier: Courier, now: datetime) -> dict[str, object]:
     eta = tracking.eta_seconds(delivery, courier, store, order)
     view = tracking.Tracking(order, delivery, courier, user, eta, None)
     return {"type": "tracking", **summary.tracking_read(view, now).model_dump(mode="json")}
+
+
+async def keep(
+    session: AsyncSession,
+    *,
+    courier_id: int,
+    fixes: list[positions.Fix],
+    policy: CourierPolicy,
+    now: datetime,
+) -> Ingested:
+    """A batch of positions by the shortest path that applies: one statement on
+    PostgreSQL for an on-shift courier, else the general path (which also refuses)."""
+    if applies(session):
+        done = await ingest_once(
+            session, courier_id=courier_id, fixes=fixes, policy=policy, now=now
+        )
+        if done is not None:
+            return done
+    return await ingest.ingest(session, courier_id=courier_id, fixes=fixes, policy=policy, now=now)

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
-from o2o.delivery import couriers, ingest, ingest_pg, positions, summary, tasks, tracking
+from o2o.delivery import couriers, ingest_pg, positions, summary, tasks, tracking
 from o2o.delivery.models import Delivery
 from o2o.delivery.policy import CourierPolicy
 from o2o.delivery.schemas import (
@@ -75,15 +75,7 @@ async def courier_positions(
     now = utcnow()
     policy = _policy(request)
     fixes = [positions.Fix(p.lat, p.lng, p.at) for p in body.positions]
-    batch = None
-    if ingest_pg.applies(session):
-        batch = await ingest_pg.ingest_once(
-            session, courier_id=user_id, fixes=fixes, policy=policy, now=now
-        )
-    if batch is None:
-        batch = await ingest.ingest(
-            session, courier_id=user_id, fixes=fixes, policy=policy, now=now
-        )
+    batch = await ingest_pg.keep(session, courier_id=user_id, fixes=fixes, policy=policy, now=now)
     done, messages = batch.recorded, batch.news
     stale = positions.is_stale(done.courier, now=now, policy=policy)
     await session.commit()

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
 from o2o.core.errors import DomainError
-from o2o.delivery import couriers, positions, summary, tasks
+from o2o.delivery import couriers, ingest_pg, positions, summary, tasks
 from o2o.delivery.policy import CourierPolicy
 from o2o.delivery.schemas import PositionsIn
 from o2o.http.deps import IdPath, SessionDep, kick_relay, providers_of
@@ -172,14 +172,14 @@ async def send_positions(
     """The page's geolocation, as ``POST /api/v1/couriers/me/positions`` takes it."""
     user_id = couriers.require_courier(viewer)
     now = utcnow()
-    done = await positions.record(
+    batch = await ingest_pg.keep(
         session,
         courier_id=user_id,
         fixes=[positions.Fix(p.lat, p.lng, p.at) for p in body.positions],
         policy=_policy(request),
         now=now,
     )
-    news = await summary.position_news(session, done=done, now=now)
+    done, news = batch.recorded, batch.news
     await session.commit()
     broker: Broker = request.app.state.broker
     for channel, message in news:
