@@ -42,9 +42,7 @@ def upgrade() -> None:
                 server_default="succeeded",
             )
         )
-        batch_op.add_column(
-            sa.Column("attempts", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(
             sa.Column("last_error", sa.String(length=300), nullable=False, server_default="")
         )
