@@ -17,6 +17,7 @@ from o2o.core.idempotency import (
     InvalidIdempotencyKey,
     Replay,
 )
+from o2o.payments.exceptions import ProviderUnavailable
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 SCOPE = idempotency.scope_for(user_id=7, route="POST /api/v1/things")
@@ -123,3 +124,30 @@ async def test_purge_removes_only_expired_records(session: AsyncSession) -> None
     assert isinstance(new, Claim)
     purged = await idempotency.purge_expired(session, now=T0 + idempotency.TTL + timedelta(hours=1))
     assert purged == 1
+
+
+async def test_a_provider_failure_frees_the_key_for_an_immediate_retry(
+    session: AsyncSession,
+) -> None:
+    # given a use case that fails with a 5xx (the provider cannot be reached)
+    calls: list[str] = []
+
+    async def unavailable() -> tuple[int, object]:
+        calls.append("down")
+        raise ProviderUnavailable("The payment provider cannot be reached.")
+
+    async def works() -> tuple[int, object]:
+        calls.append("up")
+        return 201, {"ok": True}
+
+    with pytest.raises(ProviderUnavailable):
+        await idempotency.run_once(
+            session, scope=SCOPE, key="k-5xx", request_hash=H1, action=unavailable
+        )
+
+    # when the client retries at once with the same key, it runs afresh (not "in flight")
+    done = await idempotency.run_once(
+        session, scope=SCOPE, key="k-5xx", request_hash=H1, action=works
+    )
+    assert (done.status, done.body, done.replayed) == (201, {"ok": True}, False)
+    assert calls == ["down", "up"]

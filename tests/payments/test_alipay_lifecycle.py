@@ -129,7 +129,6 @@ async def test_partial_refunds_add_up_and_never_pass_what_was_paid(
     async def refund(amount: int) -> Refund:
         return await payments_service.refund(
             session,
-            provider=provider,
             payment_id=payment_id,
             amount=amount,
             reason="test",
@@ -139,6 +138,12 @@ async def test_partial_refunds_add_up_and_never_pass_what_was_paid(
     # when two partial refunds are made
     first, second = await refund(100), await refund(total - 101)
     await session.commit()
+    assert (first.status, second.status) == ("pending", "pending")
+    # and the worker makes them at Alipay
+    assert await app.state.relay.drain() >= 2
+    await session.refresh(first)
+    await session.refresh(second)
+    assert (first.status, second.status) == ("succeeded", "succeeded")
 
     # then they add up, at Alipay and here, each under its own request number
     trade = sandbox.trade(out_trade_no(payment))
@@ -171,6 +176,7 @@ async def test_cancelling_closes_the_trade_and_a_late_payment_is_refunded(
     sandbox: AlipaySandbox,
     session: AsyncSession,
 ) -> None:
+    app, _ = alipay
     scene = await make_scene(session)
 
     # given a code scanned but not paid: cancelling the order closes Alipay's trade
@@ -207,6 +213,7 @@ async def test_cancelling_closes_the_trade_and_a_late_payment_is_refunded(
     # then the money is recorded and given back at once; the order stays cancelled
     await session.refresh(closed)
     assert (closed.status, closed.refunded) == ("succeeded", idle["total"])
+    await app.state.relay.drain()  # the worker makes the refund at Alipay
     assert sandbox.trade(out_trade_no(late)).refunded == idle["total"]
     assert (await order_of(alipay_client, scene, idle["id"]))["status"] == "cancelled"
 
@@ -224,13 +231,13 @@ async def test_the_bill_of_a_day_lists_payments_and_refunds_with_our_numbers(
     provider = app.state.payment_providers.get("alipay")
     refund = await payments_service.refund(
         session,
-        provider=provider,
         payment_id=int(str(payment["payment_id"])),
         amount=150,
         reason="test",
         reference="t",
     )
     await session.commit()
+    await app.state.relay.drain()
 
     # when today's bill (UTC) is read: two Beijing-day bills downloaded and cut to the day
     lines = await provider.bill(session, utcnow().date())

@@ -24,6 +24,7 @@ async def test_statement_lists_payments_and_refunds_of_the_day(
         f"/api/v1/orders/{order['id']}/cancel", headers=scene.shopper_headers
     )
     assert cancelled.status_code == 200, cancelled.text
+    await app.state.relay.drain()  # the worker makes the refund at the wallet
     wallet = demo_wallet.wallet_in(app.state.payment_providers)
     payment_id = order["payment_id"]
     refunds = await payments_service.refunds_of(session, payment_id=payment_id)
@@ -54,12 +55,14 @@ async def test_a_repeated_refund_request_is_made_once(
     payment = await payments_service.get_payment(session, payment_id=order["payment_id"])
     refund = await payments_service.refund(
         session,
-        provider=wallet,
         payment_id=payment.id,
         amount=100,
         reason="test",
         reference="t",
     )
+    await session.commit()
+    await app.state.relay.drain()
+    await session.refresh(refund)
     # the provider is asked again with the same request number (a retry after a timeout)
     again = await wallet.refund(session, payment, refund)
     await session.commit()

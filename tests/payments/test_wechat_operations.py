@@ -95,7 +95,6 @@ async def test_partial_refunds_add_up_and_never_exceed_the_payment(
     # when two partial refunds are made
     first = await payments_service.refund(
         session,
-        provider=provider,
         payment_id=payment.id,
         amount=first_amount,
         reason="one sleeve too short",
@@ -103,13 +102,16 @@ async def test_partial_refunds_add_up_and_never_exceed_the_payment(
     )
     second = await payments_service.refund(
         session,
-        provider=provider,
         payment_id=payment.id,
         amount=payment.amount - first_amount,
         reason="the rest",
         reference="t2",
     )
     await session.commit()
+    await wechat.app.state.relay.drain()
+    await session.refresh(first)
+    await session.refresh(second)
+    assert (first.status, second.status) == ("succeeded", "succeeded")
 
     # then WeChat Pay made both, under our request numbers, and they add up to the payment
     trade = wechat.sim.trade(trade_no({"payment_id": payment.id}))
@@ -125,7 +127,7 @@ async def test_partial_refunds_add_up_and_never_exceed_the_payment(
     # and a third, beyond what was paid, is refused before WeChat Pay is asked
     with pytest.raises(RefundExceedsPaid):
         await payments_service.refund(
-            session, provider=provider, payment_id=payment.id, amount=1, reason="", reference=""
+            session, payment_id=payment.id, amount=1, reason="", reference=""
         )
     await session.rollback()
     await session.refresh(payment)
@@ -173,7 +175,8 @@ async def test_a_payment_that_beats_the_close_is_refunded(
     # when the notification arrives after all
     assert await wechat.sim.send(number, wechat.sim.notification(number)) == 204
 
-    # then the money is given back in full, and the order stays cancelled
+    # then the money is given back in full (by the worker), and the order stays cancelled
+    await wechat.app.state.relay.drain()
     trade = wechat.sim.trade(number)
     assert sum(r.amount for r in trade.refunds) == payment["amount"]
     order = await order_of(wechat, scene, order_id)
@@ -186,13 +189,13 @@ async def test_the_daily_bill_lists_payments_and_refunds_with_our_numbers(
     _order_id, payment = await _paid(wechat, session)
     refund = await payments_service.refund(
         session,
-        provider=wechat.provider,
         payment_id=payment.id,
         amount=123,
         reason="",
         reference="",
     )
     await session.commit()
+    await wechat.app.state.relay.drain()
     trade = wechat.sim.trade(trade_no({"payment_id": payment.id}))
 
     lines = await wechat.provider.bill(session, utcnow().date())

@@ -258,8 +258,9 @@ async def run_once(
     """The whole protocol for an entry point that owns the transaction: claim the key (its
     own commit, with whatever was read before), run ``action`` (flushes, never commits),
     store its ``(status, body)`` and commit both together. A repeat gets the stored outcome.
-    A client error (4xx) rolls back and frees the key, so a corrected request can use it
-    again; any other failure frees it too (nothing was committed)."""
+    Any failure rolls back and frees the key (nothing was committed): a corrected request
+    (after a 4xx) or a retry (after a 5xx such as ``provider_unavailable``) runs afresh at
+    once. Only a claim taken over by a retry is left alone: that retry owns the key now."""
     outcome = await claim(session, scope=scope, key=key, request_hash=request_hash)
     await session.commit()
     if isinstance(outcome, Replay):
@@ -269,7 +270,7 @@ async def run_once(
         await complete(session, outcome, status=status, body=body)
     except DomainError as exc:
         await session.rollback()
-        if exc.status < 500 and not isinstance(exc, IdempotencyClaimLost):
+        if not isinstance(exc, IdempotencyClaimLost):
             await _release_quietly(session, outcome)
         raise
     except Exception:

@@ -170,7 +170,9 @@ async def refund(
 ) -> Refund | None:
     """Refund ``amount`` (default: all not yet refunded) of the order through its payment's
     provider; the order's refunded total rises by a conditional update (never past its total).
-    The refund, or None when there is nothing to refund (not paid online, nothing left)."""
+    The refund is decided and posted to the ledger here, and made at the provider by the
+    worker after commit (``payments.refunds``). The refund (``pending``), or None when there
+    is nothing to refund (not paid online, nothing left)."""
     if order.payment_id is None:
         return None
     payment = await payments_service.get_payment(session, payment_id=order.payment_id)
@@ -191,7 +193,6 @@ async def refund(
         raise OrderChanged("The order was refunded meanwhile; reload it.")
     done = await payments_service.refund(
         session,
-        provider=providers.get(payment.provider),
         payment_id=payment.id,
         amount=amount,
         reason=reason,

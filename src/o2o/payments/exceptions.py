@@ -78,3 +78,8 @@ class AmountOutOfRange(InvalidInput):
 class ProviderMisconfigured(RuntimeError):
     """A provider is enabled but its settings are missing or wrong: raised at start-up (by
     ``create_app``), with what to set, never at the first payment."""
+
+
+class RefundNotRetryable(Conflict):
+    code = "refund_not_retryable"
+    title = "Only a failed refund can be retried"

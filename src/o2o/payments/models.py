@@ -47,14 +47,24 @@ class Payment(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RefundStatus(enum.StrEnum):
+    """pending -> succeeded, pending -> failed -> pending (retried by an operator)."""
+
+    PENDING = "pending"  # decided and counted; the provider has not confirmed it yet
+    SUCCEEDED = "succeeded"  # the provider made it
+    FAILED = "failed"  # the provider refused it; still owed, waits for a retry
+
+
 class Refund(Base):
-    """Money given back from a payment; ``request_no`` is unique per payment (providers use it
-    to make a retried refund request a no-op)."""
+    """Money given back from a payment; ``request_no`` is unique per payment and fixed when
+    the refund is decided: every call to the provider for this refund carries it, so the
+    provider makes it at most once however often it is asked."""
 
     __tablename__ = "refunds"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         UniqueConstraint("payment_id", "request_no"),
+        Index("ix_refunds_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -64,7 +74,13 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
     reference: Mapped[str] = mapped_column(String(120), default="")
     provider_refund_no: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[RefundStatus] = mapped_column(
+        str_enum(RefundStatus), default=RefundStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class NotificationOutcome(enum.StrEnum):

@@ -3,7 +3,6 @@ refund never more than what was paid."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,11 +11,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
+from o2o.core.errors import DomainError
+from o2o.payments import refunds
 from o2o.payments.exceptions import (
     InvalidNotification,
     PaymentNotFound,
-    PaymentNotSettled,
-    RefundExceedsPaid,
+    ProviderAnswerInvalid,
+    ProviderUnavailable,
     UnknownProvider,
 )
 from o2o.payments.models import (
@@ -25,6 +26,7 @@ from o2o.payments.models import (
     PaymentNotification,
     PaymentStatus,
     Refund,
+    RefundStatus,
 )
 from o2o.payments.providers import Notice, PaymentProvider
 
@@ -206,51 +208,55 @@ async def close_payment(
 async def refund(
     session: AsyncSession,
     *,
-    provider: PaymentProvider,
     payment_id: int,
     amount: int,
     reason: str,
     reference: str,
 ) -> Refund:
-    """Give ``amount`` back. The running total is raised by a conditional update, so refunds
-    together never exceed the amount paid, whatever runs at the same time."""
-    if amount <= 0:
-        raise RefundExceedsPaid("A refund must be at least one minor unit.", field="amount")
-    raised = (
-        await session.execute(
-            update(Payment)
-            .where(
-                Payment.id == payment_id,
-                Payment.status == PaymentStatus.SUCCEEDED,
-                Payment.refunded + amount <= Payment.amount,
-            )
-            .values(refunded=Payment.refunded + amount)
-            .returning(Payment.id)
-        )
-    ).one_or_none()
-    payment = await get_payment(session, payment_id=payment_id)
-    await session.refresh(payment)
-    if raised is None:
-        if payment.status != PaymentStatus.SUCCEEDED:
-            raise PaymentNotSettled("Only a successful payment can be refunded.")
-        left = payment.amount - payment.refunded
-        raise RefundExceedsPaid(
-            f"Only {left} minor units of this payment are left to refund.",
-            field="amount",
-            refundable=left,
-        )
-    row = Refund(
-        payment_id=payment_id,
-        request_no=secrets.token_hex(8),
-        amount=amount,
-        reason=reason[:200],
-        reference=reference,
+    """Decide a refund of ``amount`` (``refunds.request``): counted against the payment at
+    once, so refunds together never exceed the amount paid, and made at the provider by the
+    worker after commit."""
+    return await refunds.request(
+        session, payment_id=payment_id, amount=amount, reason=reason, reference=reference
     )
-    session.add(row)
-    await session.flush()
-    row.provider_refund_no = await provider.refund(session, payment, row)
-    await session.flush()
-    return row
+
+
+@dataclass(frozen=True)
+class RefundAttempt:
+    """Where a refund stands after the worker asked the provider; ``error`` says why it is
+    not made (yet)."""
+
+    status: RefundStatus
+    error: str = ""
+
+
+async def carry_out_refund(
+    session: AsyncSession, *, providers: Providers, refund_id: int
+) -> RefundAttempt:
+    """Ask the provider for a pending refund, with its request number, and record the answer.
+
+    Made: succeeded. Refused (a signed failure, the demo wallet's refusal): failed, to be
+    retried by an operator. No usable answer (timeout, 5xx, an unverifiable answer): still
+    pending, the attempt counted; the caller commits that and tries again later with the same
+    number (the provider makes a repeated number once). Nothing here is locked while the
+    provider answers: the refund and its payment are only read before the call."""
+    found = await refunds.due(session, refund_id=refund_id)
+    if found is None:
+        row = await session.get(Refund, refund_id)
+        return RefundAttempt(row.status if row else RefundStatus.FAILED, "not pending")
+    row, payment = found
+    try:
+        number = await providers.get(payment.provider).refund(session, payment, row)
+    except (ProviderUnavailable, ProviderAnswerInvalid) as exc:
+        error = f"{exc.code}: {exc.detail}"
+        status = await refunds.note_attempt(session, refund_id=row.id, error=error)
+        return RefundAttempt(status, error)
+    except DomainError as exc:
+        error = f"{exc.code}: {exc.detail}"
+        await refunds.fail(session, refund_id=row.id, error=error)
+        return RefundAttempt(RefundStatus.FAILED, error)
+    await refunds.succeed(session, refund_id=row.id, provider_refund_no=number)
+    return RefundAttempt(RefundStatus.SUCCEEDED)
 
 
 async def refunds_of(session: AsyncSession, *, payment_id: int) -> list[Refund]:

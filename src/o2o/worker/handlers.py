@@ -33,9 +33,9 @@ from o2o.orders import placement
 from o2o.orders import service as orders_service
 from o2o.orders.channels import order_channel, store_channel
 from o2o.orders.policy import OrderPolicy
-from o2o.payments import demo_wallet
+from o2o.payments import demo_wallet, refunds
 from o2o.payments import service as payments_service
-from o2o.payments.models import NotificationOutcome, PaymentStatus
+from o2o.payments.models import NotificationOutcome, PaymentStatus, RefundStatus
 from o2o.payments.service import Providers
 from o2o.worker.relay import Handler, Timer
 
@@ -133,6 +133,17 @@ def handlers(w: Wiring) -> dict[str, Handler]:
         if status != 200 or text.strip() != "success":
             raise RuntimeError(f"the platform answered {status} {text[:80]!r}; will retry")
 
+    async def refund_requested(session: AsyncSession, payload: dict[str, Any]) -> None:
+        # The provider is asked with the refund's own request number: a message handled twice
+        # (a crash after the provider answered) asks again and gets the same refund back.
+        refund_id = int(payload["refund_id"])
+        done = await payments_service.carry_out_refund(
+            session, providers=w.providers, refund_id=refund_id
+        )
+        if done.status == RefundStatus.PENDING:
+            await session.commit()  # keep the attempt counted; the relay retries with back-off
+            raise RuntimeError(f"refund {refund_id} not confirmed ({done.error}); will retry")
+
     async def delivery_requested(session: AsyncSession, payload: dict[str, Any]) -> None:
         # The delivery waits for the next dispatch round; made once however often we are told.
         await delivery_assign.request_delivery(
@@ -144,6 +155,7 @@ def handlers(w: Wiring) -> dict[str, Handler]:
         orders_service.STATUS_CHANGED: status_changed,
         demo_wallet.NOTIFY_TOPIC: demo_notify,
         orders_service.DELIVERY_REQUESTED: delivery_requested,
+        refunds.REFUND_TOPIC: refund_requested,
         webhooks.DELIVER_TOPIC: webhook_deliver,
     }
 

@@ -1,7 +1,7 @@
 """couriers, their shifts and trail, and deliveries
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 14:20:00
 
 Couriers' profiles (vehicle, region, shift flag, last position and the count of deliveries
@@ -20,7 +20,7 @@ from alembic import op
 from o2o.core.db import UTCDateTime
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

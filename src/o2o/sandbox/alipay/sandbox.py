@@ -67,6 +67,9 @@ class AlipaySandbox:
         self.bill_url_ttl = bill_url_ttl
         # A test hook: while set, the gateway answers 503 as during an outage.
         self.outage = False
+        # A test hook: the next ``lose_answers`` calls are carried out, but their answer is
+        # lost on the way back (the caller sees a gateway timeout, 504).
+        self.lose_answers = 0
         self._bills: dict[str, tuple[str, date, datetime]] = {}
         self.app = Starlette(
             routes=[
@@ -136,6 +139,9 @@ class AlipaySandbox:
         text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
         signature = keys.rsa2_sign(self._key, text)
         answer = f'{{"{name}":{text},"sign":"{signature}"}}'
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            return Response("Gateway Timeout", status_code=504)
         return Response(answer, media_type="application/json;charset=utf-8")
 
     def _call(self, params: dict[str, str], biz: dict[str, Any]) -> dict[str, Any]:
