@@ -56,10 +56,12 @@ def test_no_time_no_motion() -> None:
 def test_the_path_follows_the_street_grid_with_a_light_jog() -> None:
     assert path(START, END) == [Point(END.lat, START.lng), END]
     jogged = path(START, END, rnd=random.Random(3))
-    assert jogged[-1] == END and len(jogged) == 2
-    assert metres(jogged[0], Point(END.lat, START.lng)) < 90 or metres(
-        jogged[0], Point(START.lat, END.lng)
-    ) < 90
+    assert jogged[-1] == END
+    assert len(jogged) == 2
+    assert (
+        metres(jogged[0], Point(END.lat, START.lng)) < 90
+        or metres(jogged[0], Point(START.lat, END.lng)) < 90
+    )
 
 
 def test_homes_and_wandering_are_deterministic_and_near() -> None:

@@ -52,6 +52,7 @@ def total_steps() -> int:
     return (
         len(CATEGORIES)
         + sum(m.stores_per_city for m in MERCHANTS) * len(CITIES)
+        + len(MERCHANTS)  # catalogues
         + len(DEMO_LOGINS)
         + len(CITIES)  # riders
     )
