@@ -39,6 +39,7 @@ from o2o.core.settings import Settings
 from o2o.core.storage import LocalStorage
 from o2o.delivery import outlook as delivery_outlook
 from o2o.delivery import policy as courier_policy
+from o2o.demo import simulation as demo_simulation
 from o2o.orders.policy import OrderPolicy
 from o2o.payments import wechat
 from o2o.payments.alipay import AlipayProvider
@@ -76,11 +77,13 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = asyncio.create_task(relay.run(stop)) if settings.worker_in_process else None
+        fleet = asyncio.create_task(run_fleet(app, stop)) if settings.demo_fleet else None
         yield
         stop.set()
-        if task is not None:
-            with contextlib.suppress(Exception):
-                await task
+        for running in (task, fleet):
+            if running is not None:
+                with contextlib.suppress(Exception):
+                    await running
         if sandbox is not None:  # notifications it is still retrying
             await sandbox.aclose()
         await realtime.close()
@@ -135,6 +138,21 @@ def create_app(
         app.include_router(module.router, prefix=API_PREFIX)
     web_setup.install(app)
     return app
+
+
+async def run_fleet(app: FastAPI, stop: asyncio.Event) -> None:
+    """The demo's simulated couriers and store staff, in this process until ``stop``."""
+    settings: Settings = app.state.settings
+    relay: Relay = app.state.relay
+    simulation = await demo_simulation.load(
+        app.state.database,
+        broker=app.state.broker,
+        policy=app.state.courier_policy,
+        providers=app.state.payment_providers,
+        speedup=settings.demo_speedup,
+        kick=relay.kick,
+    )
+    await simulation.run(stop)
 
 
 def order_policy(settings: Settings) -> OrderPolicy:

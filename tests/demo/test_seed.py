@@ -7,7 +7,17 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.catalog.models import Variant
+from o2o.delivery.models import Courier
+from o2o.demo.merchants import MERCHANTS
+from o2o.demo.riders import (
+    RIDERS_PER_CITY,
+    hands_on_stores,
+    rider_email,
+    riders,
+    simulated_staff,
+)
 from o2o.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from o2o.demo.simulation import HANDS_ON
 from o2o.inventory.models import StockLevel, StockMovement
 from o2o.merchants.models import Store
 
@@ -32,6 +42,23 @@ async def test_demo_city_is_seeded_and_usable(
     )
     assert sized is not None
     assert sized > 10
+
+    # The simulated fleet: riders in both cities, near delivering stores, none loginable.
+    assert result.riders == 2 * RIDERS_PER_CITY
+    seeded = (await session.execute(select(Courier.region_id, func.count()).group_by(
+        Courier.region_id))).all()  # fmt: skip
+    assert sorted(n for _, n in seeded) == [RIDERS_PER_CITY, RIDERS_PER_CITY]
+    found = await riders(session)
+    assert len(found) == 2 * RIDERS_PER_CITY
+    assert len({c.vehicle for c in await session.scalars(select(Courier))}) >= 3
+    assert "courier@demo.o2o" not in {r.email for r in found}
+    refused = await client.post(
+        "/api/v1/auth/token", json={"login": rider_email(1), "password": DEMO_PASSWORD}
+    )
+    assert refused.status_code == 401
+    staff = await simulated_staff(session)
+    assert len(staff) == sum(m.delivery for m in MERCHANTS)
+    assert len(await hands_on_stores(session, emails=HANDS_ON)) == 2
 
     for email, _name, _what in DEMO_LOGINS:
         r = await client.post(
@@ -72,10 +99,13 @@ async def test_same_seed_same_data(session: AsyncSession) -> None:
     positions = (
         await session.execute(select(Store.name, Store.lat, Store.lng).order_by(Store.id))
     ).all()
+    homes = [(r.email, r.home) for r in await riders(session)]
     await session.rollback()
     second = await seed_demo(session, seed=11)
     again = (
         await session.execute(select(Store.name, Store.lat, Store.lng).order_by(Store.id))
     ).all()
+    homes_again = [(r.email, r.home) for r in await riders(session)]
     assert first.stores == second.stores
     assert positions == again
+    assert homes == homes_again

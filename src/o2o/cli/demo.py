@@ -12,11 +12,14 @@ from fastapi import FastAPI
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from o2o.bootstrap import create_app
+from o2o.bootstrap import create_app, payment_providers
 from o2o.cli.common import console, migrate_with_status, sqlite_settings
+from o2o.core.broker import create_broker
 from o2o.core.db import Database
 from o2o.core.settings import Settings
+from o2o.delivery import policy as courier_policy
 from o2o.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, is_seeded, seed_demo, total_steps
+from o2o.demo.simulation import load as load_simulation
 from o2o.sandbox import alipay as alipay_sandbox
 from o2o.sandbox.routing import HostRouter
 from o2o.sandbox.wechat import demo as wechat_sandbox
@@ -99,6 +102,8 @@ def demo_settings(
     base_url: str,
     sandboxes: list[wechat_sandbox.WechatSandbox],
     alipay: bool = False,
+    fleet: bool = True,
+    speedup: float = 3.0,
 ) -> Settings:
     overrides: dict[str, object] = {}
     providers: list[str] = []
@@ -115,6 +120,10 @@ def demo_settings(
         demo_mode=True,
         base_url=base_url,
         worker_in_process=True,
+        demo_fleet=fleet,
+        demo_speedup=speedup,
+        # rounds often enough that a sped-up fleet does not wait long for its next order
+        dispatch_round_seconds=10,
         # the sandboxed providers first (the pages offer them first), the demo wallet too
         payment_providers=[*providers, "demo"],
         **overrides,
@@ -149,6 +158,14 @@ def demo(
         help="Also take payments through a provider against its simulator: alipay-sandbox "
         "or wechat-sandbox (repeat for several). The demo wallet is always there.",
     ),
+    fleet: bool = typer.Option(
+        True,
+        "--fleet/--no-fleet",
+        help="Run the simulated couriers and store staff (on by default).",
+    ),
+    speedup: float = typer.Option(
+        3.0, min=0.1, max=100, help="How many times faster than real life the fleet moves."
+    ),
 ) -> None:
     """Run the demo: embedded SQLite under DATA_DIR, seeded if empty, then serve it."""
     base_url = f"http://{host}:{port}"
@@ -158,6 +175,8 @@ def demo(
         base_url=base_url,
         sandboxes=sandboxes,
         alipay=Payments.ALIPAY_SANDBOX in payments,
+        fleet=fleet,
+        speedup=speedup,
     )
     migrate_with_status(settings)
     if asyncio.run(_seed(settings, seed=seed)):
@@ -172,5 +191,40 @@ def demo(
         console.print(
             f"[bold]{sandbox.title}[/] sandbox: wallet pages under {base_url}{sandbox.mount}"
         )
+    if fleet:
+        console.print(
+            f"Simulated couriers and store staff are running ({speedup:g}× speed); "
+            "clerk@demo.o2o's two stores and courier@demo.o2o are yours to play."
+        )
     console.print(f"[bold]Open http://{host}:{port}/[/]  (Ctrl+C to stop)")
     uvicorn.run(demo_app(settings, sandboxes), host=host, port=port, log_level="info")
+
+
+def fleet_command(
+    speedup: float = typer.Option(
+        3.0, min=0.1, max=100, help="How many times faster than real life the fleet moves."
+    ),
+) -> None:
+    """Run the demo's simulated couriers and store staff against the database of
+    O2O_DATABASE_URL (a demo-seeded one), beside a server; with O2O_REDIS_URL the server's
+    trackers hear them move."""
+    asyncio.run(_fleet(Settings(), speedup=speedup))
+
+
+async def _fleet(settings: Settings, *, speedup: float) -> None:
+    db = Database.from_url(settings.database_url)
+    broker = create_broker(settings.redis_url)
+    stop = asyncio.Event()
+    try:
+        simulation = await load_simulation(
+            db,
+            broker=broker,
+            policy=courier_policy.from_settings(settings),
+            providers=payment_providers(settings),
+            speedup=speedup,
+        )
+        console.print(f"{len(simulation.fleet.riders)} riders on the road (Ctrl+C to stop)")
+        await simulation.run(stop)
+    finally:
+        await broker.close()
+        await db.dispose()

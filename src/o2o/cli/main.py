@@ -15,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("demo")(demo.demo)
+app.command("fleet")(demo.fleet_command)
 app.command("serve")(run.serve)
 app.command("migrate")(run.migrate)
 app.command("worker")(worker.worker)

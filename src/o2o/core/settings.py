@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # Let merchants' webhooks call loopback and private addresses (the demo and tests only:
     # elsewhere that would let a merchant reach the platform's internal network).
     webhooks_allow_private: bool = False
+    # The demo's simulated couriers and store staff (docs/delivery.md, "The demo fleet"), run
+    # inside the web process; they move this many times faster than real life.
+    demo_fleet: bool = False
+    demo_speedup: float = Field(default=3.0, gt=0, le=100)
 
     # Couriers (docs/delivery.md, "The live system"): how often the worker runs a dispatch
     # round; a courier silent longer than the stale time is not dispatched to and loses what

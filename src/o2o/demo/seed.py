@@ -19,6 +19,7 @@ from o2o.accounts.models import MemberRole
 from o2o.demo.catalog import seed_catalog
 from o2o.demo.cities import CITIES, City
 from o2o.demo.merchants import CATEGORIES, MERCHANTS, DemoMerchant
+from o2o.demo.riders import RIDERS_PER_CITY, seed_riders, seed_staff
 from o2o.merchants import service as merchants_service
 from o2o.merchants.schemas import Fulfilment, StoreCreate
 from o2o.regions import service as regions_service
@@ -43,12 +44,17 @@ class SeedResult:
     merchants: int = 0
     stores: int = 0
     stock_rows: int = 0
+    riders: int = 0
     store_ids: dict[str, list[int]] = field(default_factory=dict)  # merchant key -> store ids
 
 
 def total_steps() -> int:
     return (
-        len(CATEGORIES) + sum(m.stores_per_city for m in MERCHANTS) * len(CITIES) + len(DEMO_LOGINS)
+        len(CATEGORIES)
+        + sum(m.stores_per_city for m in MERCHANTS) * len(CITIES)
+        + len(MERCHANTS)  # catalogues
+        + len(DEMO_LOGINS)
+        + len(CITIES)  # riders
     )
 
 
@@ -154,8 +160,27 @@ async def seed_demo(
         )
         tick("catalog", 1)
     await _seed_users(session, result, tick)
+    await _seed_simulated(session, result, [r.id for r in regions], seed=seed, tick=tick)
     await session.flush()
     return result
+
+
+async def _seed_simulated(session: AsyncSession, result: SeedResult, region_ids: list[int],
+                          *, seed: int, tick: Progress) -> None:  # fmt: skip
+    """The simulated fleet and store staff (``o2o.demo.fleet`` plays them). The demo
+    clerk's two stores are left to the person playing the clerk."""
+    for m in MERCHANTS:
+        ids = result.store_ids[m.key]
+        if m.delivery:
+            first = await merchants_service.get_store(session, store_id=ids[0])
+            mine = ids[2:] if m.key == "threads" else ids
+            await seed_staff(session, merchant_id=first.merchant_id, key=m.key, name=m.name,
+                             store_ids=mine)  # fmt: skip
+    for i, region_id in enumerate(region_ids):
+        result.riders += await seed_riders(
+            session, region_ids=[region_id], seed=seed, first=1 + i * RIDERS_PER_CITY
+        )
+        tick("riders", 1)
 
 
 async def _seed_users(session: AsyncSession, result: SeedResult, tick: Progress) -> None:
