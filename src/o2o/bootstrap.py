@@ -24,6 +24,7 @@ from o2o.api.routes import (
     notifications,
     orders,
     payments,
+    reconciliation,
     regions,
     returns,
     settlements,
@@ -124,6 +125,7 @@ def create_app(
         returns,  # before store_orders: /orders/lookup is not an order id
         store_orders,
         settlements,
+        reconciliation,
         notifications,
         webhooks,
     ):
