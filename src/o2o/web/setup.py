@@ -18,6 +18,7 @@ from o2o.web.routes import (
     notifications,
     orders,
     products,
+    reconciliation,
     settlements,
     shopper,
     stock,
@@ -44,6 +45,7 @@ def install(app: FastAPI) -> None:
         merchant_orders,
         merchant_returns,
         settlements,
+        reconciliation,
     ):
         app.include_router(module.router)
     errors.install(app)
