@@ -21,6 +21,7 @@ from o2o.api.routes import (
     live,
     media,
     merchants,
+    my_payments,
     notifications,
     orders,
     payments,
@@ -121,6 +122,7 @@ def create_app(
         live,
         stock,
         orders,
+        my_payments,
         payments,
         returns,  # before store_orders: /orders/lookup is not an order id
         store_orders,

@@ -19,6 +19,7 @@ from o2o.core.errors import DomainError
 from o2o.http.deps import SessionDep, providers_of
 from o2o.orders import reconciliation
 from o2o.orders.reconcile_compare import DifferenceKind
+from o2o.web import vocabulary
 from o2o.web.deps import UserDep
 from o2o.web.render import render
 from o2o.web.vocabulary import N_
@@ -33,7 +34,6 @@ KINDS = {
     DifferenceKind.STATUS: N_("Status differs"),
     DifferenceKind.OTHER_DAY: N_("Booked on another day"),
 }
-PROVIDER_NAMES = {"demo": N_("Demo wallet"), "alipay": N_("Alipay"), "wechat": N_("WeChat Pay")}
 
 
 @router.get("/reconciliation")
@@ -54,7 +54,7 @@ async def page(
     context: dict[str, Any] = {
         "section": "reconciliation",
         "providers": providers.offered,
-        "provider_names": PROVIDER_NAMES,
+        "provider_names": vocabulary.PROVIDERS,
         "kinds": KINDS,
         "chosen": chosen,
         "day": day or yesterday.isoformat(),
