@@ -112,3 +112,8 @@ class ExchangeTargetInvalid(InvalidInput):
 class ExchangePriceDiffers(Conflict):
     code = "exchange_price_differs"
     title = "Only a variant of the same price can be exchanged"
+
+
+class ProviderNotEnabled(InvalidInput):
+    code = "provider_not_enabled"
+    title = "The payment provider is not enabled on this platform"

@@ -16,9 +16,11 @@ from o2o.web.routes import (
     merchant,
     merchant_orders,
     merchant_returns,
+    my_payments,
     notifications,
     orders,
     products,
+    reconciliation,
     settlements,
     shopper,
     stock,
@@ -36,6 +38,7 @@ def install(app: FastAPI) -> None:
         cart,
         checkout,
         orders,
+        my_payments,
         wallet,
         account,
         notifications,
@@ -46,6 +49,7 @@ def install(app: FastAPI) -> None:
         merchant_returns,
         settlements,
         courier,
+        reconciliation,
     ):
         app.include_router(module.router)
     errors.install(app)
