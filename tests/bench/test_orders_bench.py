@@ -99,3 +99,36 @@ def test_report_section_names_a_violation_and_is_replaced_in_place(tmp_path: Pat
         "(1 of 1 sales broke an invariant)",
         False,
     )
+
+
+def test_wrk_result_line_is_parsed_and_only_201s_count() -> None:
+    from o2o.bench.orders_wrk import parse
+
+    output = (
+        "Running 8s test @ http://127.0.0.1:8000/api/v1/orders\n"
+        'O2O-RESULT {"ok":800,"us":8000000,"p50":12500,"p95":30000,"p99":41000,'
+        '"errors":{"503":3,"timeout":1}}\n'
+    )
+    r = parse(output, name="HTTP", clients=32)
+    assert (r.ok, r.failed, r.per_second) == (800, 4, 100.0)
+    assert (r.p50_ms, r.p95_ms, r.p99_ms) == (12.5, 30.0, 41.0)
+    assert r.errors == {"503": 3, "timeout": 1}
+
+
+def test_wrk_without_a_result_is_an_error() -> None:
+    from o2o.bench.orders_wrk import parse
+
+    with pytest.raises(RuntimeError, match="wrk gave no result"):
+        parse("orders.lua:25: unexpected symbol\n", name="HTTP", clients=32)
+
+
+def test_wrk_script_sends_to_the_hot_level_only() -> None:
+    from o2o.bench.orders_wrk import Targets, script
+
+    hot = script(Targets([7, 8], [70, 80]), ["tok-a", "tok-b"])
+    assert "local stores = {7}" in hot
+    assert "local variants = {70}" in hot
+    assert 'local tokens = {"tok-a","tok-b"}' in hot
+    spread = script(Targets([7, 8], [70, 80], zipf=1.1), ["tok-a"])
+    assert "local stores = {7,8}" in spread
+    assert "local s = 1.1" in spread

@@ -13,7 +13,9 @@ the measured saturation rate as an open-loop stream and reports its latency.
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -25,7 +27,8 @@ from o2o.bench.orders_check import Verdict, check_sale
 from o2o.bench.orders_data import BenchDatabase, Shop, add_variant, seed
 from o2o.bench.orders_load import LoadResult, Pick, closed_loop, hot, open_loop, zipf_pick
 from o2o.bench.orders_pgbench import SCRIPTS, PgbenchResult, pgbench, pgbench_path
-from o2o.bench.orders_server import api_server
+from o2o.bench.orders_server import Server, api_server, cpu_seconds
+from o2o.bench.orders_wrk import Targets, wrk_closed_loop, wrk_path
 from o2o.core.db import Database
 
 HTTP = "HTTP (uvicorn, {n} worker{s})"
@@ -56,6 +59,7 @@ class Options:
     zipf: float = 1.1
     seed: int = 20_240_601
     o2: bool = True
+    client: str = "wrk"  # the throughput phases' load generator: "wrk" or "httpx"
 
 
 @dataclass(slots=True)
@@ -176,9 +180,39 @@ async def _o1_sales(opts: Options, out: Reporter, db: Database, url: str, report
             tick()
 
 
+def _own_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+async def _throughput(
+    opts: Options, server: Server, *, name: str, shop: Shop, pick: Pick, targets: Targets,
+    seed: int,
+) -> LoadResult:  # fmt: skip
+    """One closed-loop repetition, with the server's and the load generator's CPU per order
+    (CPU seconds are robust where wall-clock rates are not: other work shares the cores)."""
+    server_before = cpu_seconds(server.pid)
+    if opts.client == "wrk":
+        result, client_cpu = await wrk_closed_loop(
+            server.base_url, name=name, tokens=shop.tokens, targets=targets,
+            clients=opts.clients, seconds=opts.seconds,
+        )  # fmt: skip
+    else:
+        own = _own_cpu()
+        result = await closed_loop(server.base_url, name=name, tokens=shop.tokens, pick=pick,
+                                   clients=opts.clients, seconds=opts.seconds,
+                                   seed=seed)  # fmt: skip
+        client_cpu = _own_cpu() - own
+    server_cpu = cpu_seconds(server.pid) - server_before
+    per = 1e3 / result.ok if result.ok else 0.0
+    return dataclasses.replace(result, server_cpu_ms=server_cpu * per,
+                               client_cpu_ms=client_cpu * per, client=opts.client)  # fmt: skip
+
+
 async def _side_by_side(
     opts: Options, out: Reporter, db: Database, url: str, dsn: str, report: Report, *,
-    workload: str, shop: Shop, pick: Pick, variables: dict[str, int | float], zipf: bool,
+    workload: str, shop: Shop, pick: Pick, targets: Targets,
+    variables: dict[str, int | float], zipf: bool,
 ) -> None:  # fmt: skip
     """HTTP (each worker count) and pgbench (each script), alternating, ``reps`` times."""
     systems = [http_name(w) for w in opts.workers] + list(SCRIPTS)
@@ -190,9 +224,8 @@ async def _side_by_side(
         async with api_server(url, workers=workers) as server:
             for rep in range(opts.reps):
                 series[http_name(workers)].http.append(
-                    await closed_loop(server.base_url, name=http_name(workers),
-                                      tokens=shop.tokens, pick=pick, clients=opts.clients,
-                                      seconds=opts.seconds, seed=opts.seed + rep)
+                    await _throughput(opts, server, name=http_name(workers), shop=shop,
+                                      pick=pick, targets=targets, seed=opts.seed + rep)
                 )  # fmt: skip
                 tick()
                 if workers == opts.workers[0]:  # pgbench between the HTTP reps, same noise
@@ -222,6 +255,8 @@ def _variables(shop: Shop) -> dict[str, int | float]:
 async def run(opts: Options, out: Reporter) -> Report:
     """Every phase on fresh databases, dropped afterwards."""
     pgbench_path()  # fail early, saying what to install
+    if opts.client == "wrk":
+        wrk_path()
     report = Report(opts)
     async with BenchDatabase(opts.pg_admin_dsn) as bdb:
         db = Database.from_url(bdb.url)
@@ -238,6 +273,7 @@ async def run(opts: Options, out: Reporter) -> Report:
             out.say(f"O1 throughput: one hot level, {opts.clients} clients")
             await _side_by_side(opts, out, db, bdb.url, bdb.dsn, report, workload="O1",
                                 shop=shop, pick=hot(*level), variables=_variables(shop),
+                                targets=Targets([level[0]], [level[1]]),
                                 zipf=False)  # fmt: skip
         finally:
             await db.dispose()
@@ -254,7 +290,9 @@ async def run(opts: Options, out: Reporter) -> Report:
             variables = {**_variables(shop), "zipf": opts.zipf}
             pick = zipf_pick(shop.store_ids, shop.variant_ids, opts.zipf)
             await _side_by_side(opts, out, db, bdb.url, bdb.dsn, report, workload="O2",
-                                shop=shop, pick=pick, variables=variables, zipf=True)  # fmt: skip
+                                shop=shop, pick=pick, variables=variables, zipf=True,
+                                targets=Targets(shop.store_ids, shop.variant_ids, opts.zipf),
+                                )  # fmt: skip
         finally:
             await db.dispose()
     return report

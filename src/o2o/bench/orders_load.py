@@ -41,6 +41,9 @@ class LoadResult:
     p99_ms: float
     errors: dict[str, int]
     offered_per_second: float = 0.0  # open loop only
+    server_cpu_ms: float = 0.0  # the server's CPU per successful order (all its processes)
+    client_cpu_ms: float = 0.0  # the load generator's CPU per successful order
+    client: str = "httpx"
 
     def as_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__slots__}

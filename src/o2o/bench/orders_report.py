@@ -46,6 +46,10 @@ def targets(report: Report) -> list[tuple[str, bool]]:
     return out
 
 
+def _client(name: str) -> str:
+    return "wrk, one thread, a Lua script" if name == "wrk" else "asyncio + httpx"
+
+
 def _sale_row(name: str, s: Sale) -> str:
     v = s.verdict
     rate = v.sold / s.sold_out_s if s.sold_out_s > 0 else 0.0
@@ -56,8 +60,9 @@ def _sale_row(name: str, s: Sale) -> str:
 
 def _series_rows(report: Report, workload: str) -> list[str]:
     _http, ceiling, _ratio_value = _ratio(report, workload)
-    rows = ["| system | reps | orders/s (median) | of ceiling | p50 ms | p99 ms | failed |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    rows = ["| system | reps | orders/s (median) | of ceiling | p50 ms | p99 ms | failed "
+            "| server CPU ms/order | client CPU ms/order |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for s in (s for s in report.series if s.workload == workload):
         share = (
             f"{s.per_second / ceiling.per_second:.2f}" if ceiling and ceiling.per_second else "–"
@@ -65,13 +70,15 @@ def _series_rows(report: Report, workload: str) -> list[str]:
         if s.http:
             failed = sum(r.failed for r in s.http)
             p50, p99 = s.median("p50_ms"), s.median("p99_ms")
+            server, client = s.median("server_cpu_ms"), s.median("client_cpu_ms")
             rows.append(f"| {s.system} | {len(s.http)} | {s.per_second:,.0f} | {share} "
-                        f"| {p50:.1f} | {p99:.1f} | {failed} |")  # fmt: skip
+                        f"| {p50:.1f} | {p99:.1f} | {failed} | {server:.2f} "
+                        f"| {client:.2f} ({s.http[0].client}) |")  # fmt: skip
         else:
             lat = sorted(r.latency_avg_ms for r in s.pg)[len(s.pg) // 2] if s.pg else 0.0
             failed = sum(r.failed for r in s.pg)
             rows.append(f"| pgbench, {s.system} | {len(s.pg)} | {s.per_second:,.0f} | {share} "
-                        f"| avg {lat:.1f} | – | {failed} |")  # fmt: skip
+                        f"| avg {lat:.1f} | – | {failed} | – | – |")  # fmt: skip
     return rows
 
 
@@ -88,7 +95,10 @@ def markdown(report: Report, command: str, *, today: datetime | None = None,
         f"- date: {date}",
         f"- server: the real app under uvicorn ({', '.join(map(str, o.workers))} worker(s)), "
         "SQLAlchemy pool 10 + 10 overflow per worker, outbox relay not in the server; the load "
-        "generator (asyncio + httpx), the server and PostgreSQL share the machine's cores",
+        f"generators ({_client(o.client)} for throughput, asyncio + httpx for the sales and the "
+        "open loop), the server and PostgreSQL share the machine's cores; CPU per order is "
+        "user + system time of the server's processes and of the load generator over a "
+        "repetition, divided by its successful orders",
         f"- throughput: {o.clients} clients back to back, {o.reps} alternating repetitions of "
         f"{o.seconds:g} s per system, medians; pgbench `-M prepared -j 2 -c {o.clients}` runs "
         "the same transaction (conditional UPDATE of the level, INSERT order, line, event, "

@@ -103,6 +103,10 @@ def orders(
     products: int = typer.Option(100, help="O2: products (x --sizes variants each)."),
     sizes: int = typer.Option(5, help="O2: variants per product."),
     o2: bool = typer.Option(True, help="Run O2 (platform-wide orders)."),
+    client: str = typer.Option(
+        "wrk",
+        help="Load generator of the throughput phases: wrk (apt-get install -y wrk) or httpx.",
+    ),
     seed: int = typer.Option(20_240_601, help="Random seed (same seed, same buyers)."),
     pg: str = typer.Option(
         "postgresql://postgres@127.0.0.1:5432/postgres",
@@ -118,22 +122,14 @@ def orders(
     from o2o.bench import orders_report
 
     options = bench_orders.Options(
-        pg_admin_dsn=pg,
-        buyers=buyers,
-        units=units,
-        runs=runs,
-        small_buyers=small_buyers,
-        small_units=small_units,
-        workers=tuple(workers),
-        clients=clients,
-        seconds=duration,
-        reps=reps,
-        stores=stores,
-        products=products,
-        sizes=sizes,
-        seed=seed,
-        o2=o2,
-    )
+        pg_admin_dsn=pg, buyers=buyers, units=units, runs=runs, small_buyers=small_buyers,
+        small_units=small_units, workers=tuple(workers), clients=clients, seconds=duration,
+        reps=reps, stores=stores, products=products, sizes=sizes, seed=seed, o2=o2,
+        client=client,
+    )  # fmt: skip
+    if client not in ("wrk", "httpx"):
+        console.print("[red]--client is wrk or httpx[/]")
+        raise typer.Exit(2)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())  # fmt: skip
     try:
