@@ -75,9 +75,16 @@ async def api_server(
 ) -> AsyncIterator[Server]:
     """Yield a running server; stop it afterwards."""
     port = free_port()
-    env = {**os.environ, "O2O_DATABASE_URL": database_url, "O2O_WORKER_IN_PROCESS": "false",
+    env = {"O2O_DATABASE_URL": database_url, "O2O_WORKER_IN_PROCESS": "false",
            "O2O_SQL_ECHO": "false", **(extra_env or {})}  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(*server_command(port, workers), env=env)
+    async with serve(server_command(port, workers), port, env) as server:
+        yield server
+
+
+@asynccontextmanager
+async def serve(command: list[str], port: int, env: dict[str, str]) -> AsyncIterator[Server]:
+    """Run ``command`` (a server on ``port``) with ``env`` added; stop it afterwards."""
+    proc = await asyncio.create_subprocess_exec(*command, env={**os.environ, **env})
     base_url = f"http://127.0.0.1:{port}"
     try:
         await _wait_ready(base_url, proc)

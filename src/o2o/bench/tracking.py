@@ -9,8 +9,6 @@ compared on this shared machine, not only the wall-clock rates.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import shutil
 import subprocess
@@ -22,7 +20,7 @@ from typing import Any
 
 from o2o.bench import tracking_world
 from o2o.bench.orders_data import BenchDatabase
-from o2o.bench.orders_server import Server, _wait_ready, free_port
+from o2o.bench.orders_server import Server, free_port, serve
 from o2o.bench.tracking_load import Outcome, Target, Watched, epoch_of, newest, run
 from o2o.core.db import Database
 
@@ -44,19 +42,8 @@ async def uvicorn_process(factory: str, env: dict[str, str]) -> AsyncIterator[Se
     command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning", "--no-access-log",
                "--backlog", "4096"]  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(*command, env={**os.environ, **env})
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        await _wait_ready(base_url, proc)
-        yield Server(base_url, proc.pid)
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), timeout=15)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+    async with serve(command, port, env) as server:
+        yield server
 
 
 async def measure(
