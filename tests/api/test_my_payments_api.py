@@ -7,6 +7,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from o2o.worker.relay import Relay
 from tests.factories import make_user, token_for
 from tests.orders.scene import make_scene, pay, place
 
@@ -24,6 +25,11 @@ async def test_payments_with_their_orders_and_refunds_newest_first(
     )
     assert cancelled.status_code == 200, cancelled.text
     unpaid = (await place(client, scene)).json()  # placed, never paid: no payment
+    # The refund is decided at once and made at the provider by the worker after commit.
+    decided = (await client.get(URL, headers=scene.shopper_headers)).json()["items"][0]
+    assert [r["status"] for r in decided["refunds"]] == ["pending"]
+    relay: Relay = app.state.relay
+    await relay.drain()
 
     mine = await client.get(URL, headers=scene.shopper_headers)
     assert mine.status_code == 200, mine.text

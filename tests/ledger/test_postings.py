@@ -8,12 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
 from o2o.ledger import service as ledger_service
-from o2o.ledger.audit import Difference
 from o2o.ledger.exceptions import UnbalancedJournal
 from o2o.ledger.models import Entry, Journal, JournalKind
 from o2o.ledger.queries import statements
@@ -154,12 +153,13 @@ async def test_money_for_an_expired_order_is_owed_back_then_refunded(
     assert await ledger_check.differences(session) == []
 
 
-async def test_money_no_order_claims_is_kept_and_reported(
+async def test_money_no_order_claims_goes_back_to_the_payer(
     client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, scene: OrderScene
 ) -> None:
     """A checkout of two stores is paid together; one order is cancelled while the payment is
     pending (the payment is closed and the other order leaves it), yet the provider took the
-    money: the cancelled order's share is refunded, the other's is kept where it shows."""
+    money: the cancelled order's share is refunded, and so is the other's, which no order on
+    the payment claims any more; nothing is left unallocated."""
     rival = await make_store(session, merchant=scene.merchant, region=scene.region)
     await stock(session, store=rival, variant_id=scene.variants[0].id, qty=5)
     await session.commit()
@@ -189,16 +189,20 @@ async def test_money_no_order_claims_is_kept_and_reported(
     )
     assert cancelled.status_code == 200, cancelled.text
     await _settle(session, app, payment_id)
-    found = await ledger_check.differences(session)
-    assert found == [
-        Difference(
-            "account_not_settled",
-            "unallocated_receipts",
-            0,
-            -2 * PRICE,
-            f"payment {payment_id} (CNY): received for no order: refund it to the payer",
-        )
+    assert await ledger_check.differences(session) == []
+    refunds = await payments_service.refunds_of(session, payment_id=payment_id)
+    assert sorted((r.amount, r.reference) for r in refunds) == [
+        (PRICE, f"order:{first}"),
+        (2 * PRICE, f"payment:{payment_id}"),
     ]
+    paid = await payments_service.get_payment(session, payment_id=payment_id)
+    assert paid.refunded == paid.amount == 3 * PRICE
+    unallocated = await session.scalar(
+        select(func.coalesce(func.sum(Entry.amount), 0)).where(
+            Entry.account == "unallocated_receipts"
+        )
+    )
+    assert unallocated == 0
     second_order = await session.get(Order, second)
     assert second_order is not None
     assert second_order.status == OrderStatus.PLACED  # it can still be paid on its own

@@ -19,6 +19,7 @@ from o2o.payments.models import Payment, PaymentStatus
 from o2o.payments.service import Providers
 from o2o.sandbox.alipay import AlipaySandbox
 from o2o.sandbox.wechat.books import RefundRecord
+from o2o.worker.relay import Relay
 from tests.orders.scene import make_scene, place
 from tests.payments.alipay_scene import out_trade_no, scan_and_pay, start
 from tests.payments.wechat_scene import WechatWorld, start_wechat_payment, trade_no
@@ -32,10 +33,10 @@ def differences(report: Report) -> list[tuple[DifferenceKind, str, int, int | No
     return [(d.kind, d.movement, d.payment_id, d.ours, d.theirs) for d in report.differences]
 
 
-async def refund_order(
-    session: AsyncSession, providers: Providers, order_id: int, amount: int
-) -> None:
-    """A refund as the platform makes one: provider, payments table and ledger together."""
+async def refund_order(session: AsyncSession, app: FastAPI, order_id: int, amount: int) -> None:
+    """A refund as the platform makes one: decided with the payments table and the ledger,
+    then made at the provider by the worker."""
+    providers: Providers = app.state.payment_providers
     order = await session.get(Order, order_id)
     assert order is not None
     await session.refresh(order)
@@ -44,6 +45,8 @@ async def refund_order(
     )
     assert done is not None
     await session.commit()
+    relay: Relay = app.state.relay
+    await relay.drain()
 
 
 async def test_alipay_books_and_bill_agree_then_each_change_is_listed(
@@ -60,7 +63,7 @@ async def test_alipay_books_and_bill_agree_then_each_change_is_listed(
     payment = await start(alipay_client, scene, placed["id"])
     await scan_and_pay(alipay_client, str(payment["qr_payload"]))
     assert [d.accepted for d in await sandbox.deliver()] == [True]
-    await refund_order(session, providers, placed["id"], 150)
+    await refund_order(session, app, placed["id"], 150)
     alipay_provider = providers.get("alipay")
 
     # when today's (China) books are reconciled with Alipay's bill: all agree
@@ -124,11 +127,10 @@ async def test_wechat_books_and_bill_agree_then_each_change_is_listed(
     wechat: WechatWorld, session: AsyncSession
 ) -> None:
     # given an order paid with WeChat Pay and partly refunded
-    providers: Providers = wechat.app.state.payment_providers
     scene = await make_scene(session)
     order_id, started = await start_wechat_payment(wechat, scene)
     await wechat.sim.pay(trade_no(started))
-    await refund_order(session, providers, order_id, 123)
+    await refund_order(session, wechat.app, order_id, 123)
     paid = await session.get(Payment, started["payment_id"])
     assert paid is not None
     await session.refresh(paid)

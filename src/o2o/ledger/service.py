@@ -256,3 +256,31 @@ async def record_refund(
         refund_id=refund_id,
         memo=memo,
     )
+
+
+async def record_unallocated_refund(
+    session: AsyncSession,
+    *,
+    refund_id: int,
+    provider: str,
+    amount: int,
+    currency: str,
+    occurred_at: datetime,
+    memo: str = "",
+) -> int | None:
+    """``amount`` a payment brought that no order claims (``unallocated_receipts``) went
+    back to the payer through ``provider``."""
+    return await post(
+        session,
+        kind=JournalKind.REFUND,
+        reference=refund_reference(refund_id),
+        currency=currency,
+        occurred_at=occurred_at,
+        lines=[
+            Line(accounts.UNALLOCATED_RECEIPTS, amount),
+            Line(accounts.provider_clearing(provider), -amount),
+        ],
+        region_id=None,
+        refund_id=refund_id,
+        memo=memo,
+    )

@@ -129,7 +129,33 @@ async def apply_payment(
     )
     for order in unhonoured:
         await service.refund(session, order, providers=providers, reason="order not fulfilled")
+    claimed = sum(o.total for o in (*paid, *unhonoured))
+    if payment.amount > claimed:
+        await _refund_unclaimed(session, payment=payment, amount=payment.amount - claimed)
     return paid
+
+
+async def _refund_unclaimed(session: AsyncSession, *, payment: Payment, amount: int) -> None:
+    """The provider took money for orders no longer on this payment (say, a checkout's other
+    order moved to a new payment after one was cancelled while this one was pending, and the
+    provider captured it anyway): it goes straight back to the payer, never kept."""
+    reason = "paid for orders no longer on this payment"
+    done = await payments_service.refund(
+        session,
+        payment_id=payment.id,
+        amount=amount,
+        reason=reason,
+        reference=f"payment:{payment.id}",
+    )
+    await ledger_service.record_unallocated_refund(
+        session,
+        refund_id=done.id,
+        provider=payment.provider,
+        amount=amount,
+        currency=payment.currency,
+        occurred_at=done.created_at,
+        memo=reason,
+    )
 
 
 async def after_paid(session: AsyncSession, order: Order) -> None:
