@@ -15,6 +15,7 @@ from sqlalchemy import and_, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.catalog.models import Product, Variant
+from o2o.core import rawpg
 from o2o.core.clock import utcnow
 from o2o.core.outbox import emit
 from o2o.geo.distance import haversine_m
@@ -26,7 +27,7 @@ from o2o.inventory.schemas import MAX_QTY
 from o2o.merchants import service as merchants_service
 from o2o.merchants.exceptions import StoreNotFound
 from o2o.merchants.models import Merchant, MerchantStatus, Store
-from o2o.orders import promise, routing, windows
+from o2o.orders import promise, reads_pg, routing, windows
 from o2o.orders.events import order_payload
 from o2o.orders.exceptions import (
     AddressRequired,
@@ -131,6 +132,8 @@ async def store_with_items(
 ) -> tuple[Store, Region, Items, set[int]]:
     """``open_store`` and ``load_items`` in one round trip, with the store's region: the
     store, its merchant and region, the variants and whether the store keeps each."""
+    if rawpg.is_postgresql(session):
+        return _checked(store_id, ids, await reads_pg.store_with_items(session, store_id, ids))
     rows = (
         await session.execute(
             select(Store, Merchant, Region, Variant, Product, StockLevel.id)
@@ -146,17 +149,30 @@ async def store_with_items(
         )
     ).all()
     if not rows:
+        return _checked(store_id, ids, None)
+    items = [
+        (variant, product, level_id is not None)
+        for _s, _m, _r, variant, product, level_id in rows
+        if variant is not None and product is not None
+    ]
+    return _checked(store_id, ids, (rows[0][0], rows[0][1], rows[0][2], items))
+
+
+def _checked(
+    store_id: int, ids: list[int], read: reads_pg.Rows | None
+) -> tuple[Store, Region, Items, set[int]]:
+    """The store's rules on what ``store_with_items`` read, whichever way it was read."""
+    if read is None:
         raise StoreNotFound(f"No store with id {store_id}.", field="store_id")
-    store, merchant, region = rows[0][0], rows[0][1], rows[0][2]
+    store, merchant, region, rows = read
     if not store.is_active or merchant.status != MerchantStatus.APPROVED:
         raise StoreUnavailable("This store is not taking orders now.", field="store_id")
     found: Items = {}
     stocked: set[int] = set()
-    for _s, _m, _r, variant, product, level_id in rows:
-        if variant is not None and product is not None:
-            found[variant.id] = (variant, product)
-            if level_id is not None:
-                stocked.add(variant.id)
+    for variant, product, kept in rows:
+        found[variant.id] = (variant, product)
+        if kept:
+            stocked.add(variant.id)
     if missing := sorted(set(ids) - set(found)):
         raise UnknownVariant(f"There is no item (variant) {missing[0]}.", field="lines")
     return store, region, found, stocked

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Table, text
+from sqlalchemy import JSON, Column, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.types import TypeEngine
 
+from o2o.core import rawpg
 from o2o.core.clock import utcnow
 from o2o.core.db import Base
 from o2o.core.outbox_models import OutboxMessage
@@ -52,7 +53,7 @@ from o2o.orders.pricing import Discounts, NoDiscounts
 from o2o.orders.schemas import OrderCreate
 
 FULFILMENTS = (Fulfilment.PICKUP, Fulfilment.DELIVERY)
-_IDS = text(
+_IDS = (
     "SELECT nextval(pg_get_serial_sequence('orders', 'id')), "
     "nextval(pg_get_serial_sequence('order_lines', 'id')), "
     "nextval(pg_get_serial_sequence('order_events', 'id'))"
@@ -111,7 +112,8 @@ async def place_once(
         checkout_ref=secrets.token_hex(8),
         now=now,
     )
-    order_id, line_id, event_id = (await session.execute(_IDS)).one()
+    driver: Any = await rawpg.driver(session)  # asyncpg's, inside the session's transaction
+    order_id, line_id, event_id = await driver.fetchrow(_IDS)
     order = draft.order
     order.id = order_id
     (line,) = lines_of(draft, order_id)
@@ -139,9 +141,6 @@ async def place_once(
     args = _arguments(
         once=once, answer=answer, now=now, rows=[order, line, event, hold, message], hold=hold
     )
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection  # asyncpg's, inside the session's transaction
     claimed, taken = await driver.fetchrow(_sql(), *args)
     if not (claimed and taken):
         await session.rollback()
@@ -173,19 +172,12 @@ def _type_of(column: Column[Any]) -> TypeEngine[Any]:
     return column.type
 
 
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    if not isinstance(table, Table):  # every model here maps one table
-        raise TypeError(f"{model.__name__} is not mapped to a table")
-    return table
-
-
 _WRITES = [
-    (_table(Order), _columns(_table(Order))),
-    (_table(OrderLine), _columns(_table(OrderLine))),
-    (_table(OrderEvent), _columns(_table(OrderEvent))),
-    (_table(Reservation), _columns(_table(Reservation), skip_id=True)),
-    (_table(OutboxMessage), _columns(_table(OutboxMessage), skip_id=True)),
+    (rawpg.table_of(Order), _columns(rawpg.table_of(Order))),
+    (rawpg.table_of(OrderLine), _columns(rawpg.table_of(OrderLine))),
+    (rawpg.table_of(OrderEvent), _columns(rawpg.table_of(OrderEvent))),
+    (rawpg.table_of(Reservation), _columns(rawpg.table_of(Reservation), skip_id=True)),
+    (rawpg.table_of(OutboxMessage), _columns(rawpg.table_of(OutboxMessage), skip_id=True)),
 ]
 
 
