@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from o2o.core.db import Base
 
 M = TypeVar("M", bound=Base)
+_DRIVER = "o2o.rawpg.driver"  # session.info: (the transaction, its asyncpg connection)
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
 
 
@@ -36,6 +37,10 @@ async def driver(session: AsyncSession) -> Any:
     SQLAlchemy's asyncpg adapter sends ``BEGIN`` lazily, with its first statement; a
     statement sent straight to asyncpg before that would run (and commit) on its own. So
     the adapter's transaction is begun here when it has not been yet."""
+    transaction = session.get_transaction()
+    known = session.info.get(_DRIVER)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1]  # this transaction's, already begun
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     adapter: Any = raw.dbapi_connection
@@ -43,6 +48,7 @@ async def driver(session: AsyncSession) -> Any:
         await adapter._start_transaction()  # the adapter's own lazy BEGIN
     elif not hasattr(adapter, "_transaction"):  # an adapter we do not know: begin through it
         await connection.exec_driver_sql("SELECT 1")
+    session.info[_DRIVER] = (session.get_transaction(), raw.driver_connection)
     return raw.driver_connection
 
 
@@ -80,9 +86,13 @@ def select_list(model: type[Base], alias: str, prefix: str) -> str:
 
 
 def build(model: type[M], row: Mapping[str, Any], prefix: str = "") -> M:
-    """A transient ``model`` instance from a row selected with ``select_list``."""
-    values: dict[str, Any] = {}
+    """A transient ``model`` instance from a row selected with ``select_list``.
+
+    Its values are placed in the instance's dictionary as the ORM's loader places them, not
+    set through the constructor (whose change tracking costs more than the query)."""
+    instance: M = model.__mapper__.class_manager.new_instance()
+    values = instance.__dict__
     for key, name, convert in _plan(model):
         value = row[prefix + name]
         values[key] = convert(value) if convert is not None else value
-    return model(**values)
+    return instance
