@@ -41,6 +41,17 @@ def decode_cursor(cursor: str | None, *, arity: int) -> list[Any] | None:
     return values
 
 
+def decode_id_cursor(cursor: str | None) -> int | None:
+    """The row id a one-value keyset cursor carries, or ``None`` for the first page."""
+    values = decode_cursor(cursor, arity=1)
+    if values is None:
+        return None
+    (value,) = values
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidCursor("The cursor is not one this API produced.", field="cursor")
+    return value
+
+
 def _plain(value: Any) -> bool:
     """A cursor value the database can take: bounded integers, finite floats, short strings."""
     if isinstance(value, bool):

@@ -23,7 +23,7 @@ from o2o.catalog.schemas import (
     VariantRead,
     VariantUpdate,
 )
-from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_id_cursor, encode_cursor
 from o2o.http.deps import storage_of
 from o2o.inventory import queries as inventory_queries
 from o2o.merchants import queries as store_queries
@@ -75,14 +75,14 @@ async def list_products(
     if store_id is not None:
         await merchants_service.get_store(session, store_id=store_id)
         product_ids = inventory_queries.product_ids_in_stock_at(store_id)
-    after = decode_cursor(cursor, arity=1)
+    after = decode_id_cursor(cursor)
     products = await catalog_service.search_products(
         session,
         merchant_id=merchant_id,
         q=q,
         category=category,
         product_ids=product_ids,
-        after_id=int(after[0]) if after else None,
+        after_id=after,
         limit=limit,
     )
     page = products[:limit]

@@ -12,8 +12,7 @@ from o2o.api.deps import PrincipalDep, SessionDep
 from o2o.core.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
-    InvalidCursor,
-    decode_cursor,
+    decode_id_cursor,
     encode_cursor,
 )
 from o2o.orders import payment_history
@@ -63,13 +62,11 @@ async def my_payments(
     cursor: str | None = None,
 ) -> MyPaymentPage:
     """The caller's payments, newest first, each with the orders it paid and its refunds."""
-    before = decode_cursor(cursor, arity=1)
-    if before and (not isinstance(before[0], int) or isinstance(before[0], bool)):
-        raise InvalidCursor("The cursor is not one this API produced.", field="cursor")
+    before = decode_id_cursor(cursor)
     rows = await payment_history.shopper_payments(
         session,
         shopper_id=principal.user_id,
-        before_id=int(before[0]) if before else None,
+        before_id=before,
         limit=limit,
     )
     page, more = rows[:limit], len(rows) > limit

@@ -12,7 +12,7 @@ from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.api.idempotency import IdempotencyKey, idempotent, identify, maybe_idempotent
 from o2o.catalog.labels import qr_svg
 from o2o.core.idempotency import TTL
-from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_id_cursor, encode_cursor
 from o2o.http.deps import app_settings, kick_relay, policy_of, providers_of
 from o2o.orders import paying as orders_paying
 from o2o.orders import placement, placement_pg, quotes
@@ -202,11 +202,11 @@ async def my_orders(
     cursor: str | None = None,
 ) -> OrderPage:
     """The caller's orders, newest first."""
-    before = decode_cursor(cursor, arity=1)
+    before = decode_id_cursor(cursor)
     rows = await orders_queries.shopper_orders(
         session,
         shopper_id=principal.user_id,
-        before_id=int(before[0]) if before else None,
+        before_id=before,
         limit=limit,
     )
     page, more = rows[:limit], len(rows) > limit

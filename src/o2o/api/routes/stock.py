@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep, staff_store
 from o2o.api.idempotency import IdempotencyKey, idempotent
 from o2o.core.errors import InvalidInput
-from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_id_cursor, encode_cursor
 from o2o.inventory import csv_import, pos
 from o2o.inventory import queries as inventory_queries
 from o2o.inventory import service as inventory_service
@@ -79,13 +79,13 @@ async def stock_grid(
 ) -> StockPage:
     """Every variant of the merchant with its stock at this store, by variant id."""
     store = await staff_store(session, principal, store_id)
-    after = decode_cursor(cursor, arity=1)
+    after = decode_id_cursor(cursor)
     rows = await inventory_queries.stock_grid(
         session,
         store_id=store.id,
         merchant_id=store.merchant_id,
         q=q,
-        after_variant_id=int(after[0]) if after else None,
+        after_variant_id=after,
         limit=limit,
     )
     page, more = rows[:limit], len(rows) > limit
@@ -106,12 +106,12 @@ async def stock_movements(
     await inventory_service.variant_of_merchant(
         session, variant_id=variant_id, merchant_id=store.merchant_id
     )
-    before = decode_cursor(cursor, arity=1)
+    before = decode_id_cursor(cursor)
     rows = await inventory_queries.movements(
         session,
         store_id=store.id,
         variant_id=variant_id,
-        before_id=int(before[0]) if before else None,
+        before_id=before,
         limit=limit,
     )
     page, more = rows[:limit], len(rows) > limit

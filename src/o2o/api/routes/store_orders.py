@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep, staff_store
 from o2o.api.idempotency import IdempotencyKey, maybe_idempotent
-from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_id_cursor, encode_cursor
 from o2o.http.deps import providers_of
 from o2o.http.sse import channel_events
 from o2o.orders import queries as orders_queries
@@ -48,12 +48,12 @@ async def store_orders(
 ) -> OrderPage:
     """The store's orders, newest first; by default the live queue (not yet finished)."""
     store = await staff_store(session, principal, store_id)
-    before = decode_cursor(cursor, arity=1)
+    before = decode_id_cursor(cursor)
     rows = await orders_queries.store_orders(
         session,
         store_id=store.id,
         statuses=status,
-        before_id=int(before[0]) if before else None,
+        before_id=before,
         limit=limit,
     )
     page, more = rows[:limit], len(rows) > limit

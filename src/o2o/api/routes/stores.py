@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from o2o.api.deps import IdPath, OptionalIdQuery, SessionDep
-from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_id_cursor, encode_cursor
 from o2o.inventory import queries as inventory_queries
 from o2o.merchants import queries as store_queries
 from o2o.merchants import service as merchants_service
@@ -40,12 +40,12 @@ async def list_stores(
     region_id = None
     if region is not None:
         region_id = (await regions_service.get_region_by_code(session, code=region)).id
-    after = decode_cursor(cursor, arity=1)
+    after = decode_id_cursor(cursor)
     stores = await merchants_service.list_stores(
         session,
         region_id=region_id,
         merchant_id=merchant_id,
-        after_id=int(after[0]) if after else None,
+        after_id=after,
         limit=limit,
     )
     page, more = stores[:limit], len(stores) > limit
