@@ -30,37 +30,22 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from o2o.accounts.models import MemberRole
-from o2o.catalog import service as catalog_service
 from o2o.core.clock import utcnow
 from o2o.core.db import create_engine
 from o2o.core.errors import DomainError
-from o2o.ledger import accounts, audit, commission
-from o2o.ledger.models import Entry, Journal, JournalKind
-from o2o.ledger.queries import statements
 from o2o.merchants import service as merchants_service
-from o2o.orders import expiry, ledger_check, paying, placement, returns
+from o2o.orders import expiry, paying, placement, returns
 from o2o.orders import service as orders_service
 from o2o.orders.models import Fulfilment, Order, OrderStatus
-from o2o.orders.policy import OrderPolicy
 from o2o.orders.schemas import LineIn, OrderCreate
 from o2o.payments import service as payments_service
 from o2o.payments.demo_wallet import DemoWallet, DemoWalletTrade
-from o2o.payments.models import NotificationOutcome, Payment, PaymentStatus, Refund
+from o2o.payments.models import NotificationOutcome, Payment
 from o2o.payments.service import Providers
-from tests.factories import (
-    make_merchant,
-    make_product,
-    make_region,
-    make_staff,
-    make_store,
-    make_user,
-    stock,
-)
+from tests.ledger.books import POLICY, build_world, check_books
 
 T = TypeVar("T")
 S = OrderStatus
-POLICY = OrderPolicy()
 LATER = timedelta(days=3)  # past any hold and any pickup window's grace
 
 
@@ -377,103 +362,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.changed = False
 
     async def _check(self) -> None:
-        s = self.session
-        found = await ledger_check.differences(s)
-        balances = await audit.balances(s)
-        # Money that came for orders no longer on the payment went straight back to the payer
-        assert balances.get((accounts.UNALLOCATED_RECEIPTS, "CNY"), 0) == 0
-        unclaimed = await s.scalar(
-            select(func.coalesce(func.sum(Refund.amount), 0)).where(
-                Refund.reference.like("payment:%")
-            )
-        )
-        assert int(unclaimed or 0) == self.stranded
-        assert found == []
-        assert sum(balances.values()) == 0
-        payable = sum(b for (a, _c), b in balances.items() if accounts.is_payable(a))
-        fees = balances.get((accounts.PLATFORM_COMMISSION, "CNY"), 0)
-        captured = await s.scalar(
-            select(func.coalesce(func.sum(Payment.amount), 0)).where(
-                Payment.status == PaymentStatus.SUCCEEDED
-            )
-        )
-        refunded = await s.scalar(select(func.coalesce(func.sum(Refund.amount), 0)))
-        assert balances.get((accounts.REFUNDS_DUE, "CNY"), 0) == 0
-        assert -(payable + fees) == int(captured or 0) - int(refunded or 0)
-        # Each merchant's statements add up to its payable account, to the minor unit
-        today = utcnow().date()
-        for merchant_id in self.merchants:
-            days = await statements.days(
-                s,
-                merchant_id=merchant_id,
-                start=today - timedelta(days=2),
-                end=today + timedelta(days=2),
-            )
-            owed = sum(d.totals.net_payable for d in days)
-            assert owed == -balances.get((accounts.merchant_payable(merchant_id), "CNY"), 0)
-        await self._check_commission()
-
-    async def _check_commission(self) -> None:
-        """Per order sold: commission charged at its merchant's rate, rounded half up, and
-        given back by the cumulative proportional rule; all of it after a full refund."""
-        rows = await self.session.execute(
-            select(
-                Entry.order_id,
-                Entry.merchant_id,
-                Journal.kind,
-                Entry.account,
-                func.sum(Entry.amount),
-            )
-            .join(Journal, Journal.id == Entry.journal_id)
-            .where(Entry.order_id.is_not(None))
-            .group_by(Entry.order_id, Entry.merchant_id, Journal.kind, Entry.account)
-        )
-        money: dict[tuple[int, str, str], int] = {}
-        merchant_of: dict[int, int] = {}
-        for order_id, merchant_id, kind, account, total in rows.all():
-            kind_of = "fee" if account == accounts.PLATFORM_COMMISSION else account.split(":")[0]
-            money[(order_id, kind, kind_of)] = money.get((order_id, kind, kind_of), 0) + total
-            merchant_of[order_id] = merchant_id
-        rates = {self.merchants[0]: POLICY.commission_bps_default, self.merchants[1]: 333}
-        for order_id, merchant_id in merchant_of.items():
-            fee = -money.get((order_id, JournalKind.CAPTURE, "fee"), 0)
-            sold = fee - money.get((order_id, JournalKind.CAPTURE, "merchant_payable"), 0)
-            if not sold:
-                continue  # never sold: paid after it had ended
-            assert fee == commission.charge(sold, rates[merchant_id])
-            refunded = -money.get((order_id, JournalKind.REFUND, "provider_clearing"), 0)
-            given_back = money.get((order_id, JournalKind.REFUND, "fee"), 0)
-            assert given_back == commission.reversed_after(
-                commission=fee, total=sold, refunded=refunded
-            )
-            if refunded == sold:
-                assert given_back == fee
-
-
-async def build_world(session: AsyncSession) -> dict[str, Any]:
-    """One shopper, two merchants (the platform's default rate, and 3.33%) with a store each
-    and odd prices, so that commission rounds."""
-    region = await make_region(session)
-    world: dict[str, Any] = {"stores": [], "merchants": [], "variants": []}
-    for rate, prices in ((None, (1999, 333)), (333, (2999, 1))):
-        merchant = await make_merchant(session)
-        await merchants_service.set_commission(
-            session, merchant_id=merchant.id, commission_bps=rate
-        )
-        store = await make_store(session, merchant=merchant, region=region)
-        product = await make_product(session, merchant=merchant, sizes=("S", "M"))
-        variants = await catalog_service.variants_of(session, product.id)
-        for variant, price in zip(variants, prices, strict=True):
-            variant.price = price
-            await stock(session, store=store, variant_id=variant.id, qty=10_000)
-        staff, _ = await make_staff(session, merchant=merchant, role=MemberRole.OWNER)
-        world["stores"].append(store.id)
-        world["merchants"].append(merchant.id)
-        world["variants"].append([v.id for v in variants])
-        world["staff_id"] = staff.id
-    world["shopper_id"] = (await make_user(session)).id
-    await session.commit()
-    return world
+        await check_books(self.session, merchants=self.merchants, stranded=self.stranded)
 
 
 def test_the_ledger_balances_after_any_sequence(database_url: str) -> None:
