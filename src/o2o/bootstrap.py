@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -100,6 +102,7 @@ def create_app(
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        **_telemetry(settings),
     )
     app.state.settings = settings
     app.state.database = db
@@ -257,3 +260,10 @@ def create_relay(
         courier_policy=courier_policy.from_settings(settings),
     )
     return Relay(db, worker_handlers.handlers(wiring), worker_handlers.timers(wiring))
+
+
+def _telemetry(settings: Settings) -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry as the settings want it (versions without it: nothing)."""
+    if settings.telemetry or "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}

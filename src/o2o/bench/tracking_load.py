@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import httpx
 import websockets
 
 from o2o.bench.dispatch_metrics import quantile
+from o2o.bench.rawhttp import Connection, HttpError, event_stream
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,6 @@ def batch_of(w: Watched, n: int, interval: float, now: float, rng: random.Random
 
 
 async def _courier(
-    client: httpx.AsyncClient,
     target: Target,
     w: Watched,
     *,
@@ -99,17 +98,19 @@ async def _courier(
     rng: random.Random,
     measuring: Callable[[], bool],
 ) -> None:
+    connection = Connection(w.ingest_url)
+    headers = {**w.ingest_headers, "Content-Type": "application/json"}
     await asyncio.sleep(rng.uniform(0, interval))
     next_at = time.monotonic()
     while time.monotonic() < until:
         sent = time.time()
-        body = target.body(batch_of(w, batch, interval, sent, rng))
+        body = json.dumps(target.body(batch_of(w, batch, interval, sent, rng))).encode()
         try:
-            response = await client.post(w.ingest_url, json=body, headers=w.ingest_headers)
-            ok = response.status_code < 300
+            answer = await connection.request("POST", w.ingest_url, headers=headers, body=body)
+            ok = answer.status < 300
             if not ok and len(out.errors) < 5:
-                out.errors.append(f"{response.status_code} {response.text[:200]}")
-        except httpx.HTTPError as exc:
+                out.errors.append(f"{answer.status} {answer.body[:200]!r}")
+        except HttpError as exc:
             ok = False
             if len(out.errors) < 5:
                 out.errors.append(repr(exc))
@@ -122,6 +123,7 @@ async def _courier(
                 out.batches_refused += 1
         next_at += interval
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+    await connection.close()
 
 
 def _record(
@@ -134,23 +136,22 @@ def _record(
 
 
 async def _watch_sse(
-    client: httpx.AsyncClient,
     target: Target,
     w: Watched,
     ready: asyncio.Event,
     out: Outcome,
     counted: Callable[[float], bool],
 ) -> None:
-    async with client.stream("GET", w.watch_url, headers=w.watch_headers, timeout=None) as response:
-        if response.status_code != 200:
-            out.errors.append(f"watch {response.status_code}")
+    async for status, data in event_stream(w.watch_url, headers=w.watch_headers):
+        if data is None:
+            if status != 200:
+                out.errors.append(f"watch {status}")
             ready.set()
-            return
-        ready.set()
-        async for line in response.aiter_lines():
-            if line.startswith("data:"):
-                with contextlib.suppress(ValueError):
-                    _record(target, json.loads(line[5:]), out, counted)
+            if status != 200:
+                return
+            continue
+        with contextlib.suppress(ValueError):
+            _record(target, json.loads(data), out, counted)
 
 
 async def _watch_ws(
@@ -179,8 +180,6 @@ async def run(
     is sent and received in the last ``seconds`` is counted."""
     rng = random.Random(seed)
     out = Outcome(target.name, seconds)
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    timeout = httpx.Timeout(10.0)
     window = [math.inf, math.inf]  # [from, until] in monotonic seconds, for the couriers
     stamps = [math.inf, math.inf]  # the same in epoch seconds, for the positions' times
 
@@ -190,55 +189,50 @@ async def run(
     def counted(stamp: float) -> bool:
         return stamps[0] <= stamp < stamps[1]
 
-    async with (
-        httpx.AsyncClient(limits=limits, timeout=timeout) as posts,
-        httpx.AsyncClient(limits=limits, timeout=timeout) as streams,
-    ):
-        readies = [asyncio.Event() for _ in target.couriers]
-        watchers = [
-            asyncio.create_task(
-                _watch_sse(streams, target, w, ready, out, counted)
-                if target.transport == "sse"
-                else _watch_ws(target, w, ready, out, counted)
-            )
-            for w, ready in zip(target.couriers, readies, strict=True)
-        ]
-        await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
-        await asyncio.sleep(0.5)  # subscriptions confirmed at Redis
+    readies = [asyncio.Event() for _ in target.couriers]
+    watchers = [
+        asyncio.create_task(
+            _watch_sse(target, w, ready, out, counted)
+            if target.transport == "sse"
+            else _watch_ws(target, w, ready, out, counted)
+        )
+        for w, ready in zip(target.couriers, readies, strict=True)
+    ]
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
+    await asyncio.sleep(0.5)  # subscriptions confirmed at Redis
 
-        async def cpu_window() -> tuple[list[float], float]:
-            await asyncio.sleep(warmup)
-            before, own = [proc_cpu_s(p) for p in pids], _cpu()
-            await asyncio.sleep(seconds)
-            return [proc_cpu_s(p) - b for p, b in zip(pids, before, strict=True)], _cpu() - own
+    async def cpu_window() -> tuple[list[float], float]:
+        await asyncio.sleep(warmup)
+        before, own = [proc_cpu_s(p) for p in pids], _cpu()
+        await asyncio.sleep(seconds)
+        return [proc_cpu_s(p) - b for p, b in zip(pids, before, strict=True)], _cpu() - own
 
-        start, wall = time.monotonic(), time.time()
-        window_cpu = asyncio.create_task(cpu_window())
-        window[0], window[1] = start + warmup, start + warmup + seconds
-        stamps[0], stamps[1] = wall + warmup, wall + warmup + seconds
-        until = start + warmup + seconds
-        couriers = [
-            _courier(
-                posts,
-                target,
-                w,
-                batch=batch,
-                interval=interval,
-                until=until,
-                out=out,
-                rng=random.Random(rng.random()),
-                measuring=measuring,
-            )
-            for w in target.couriers
-        ]
-        await asyncio.gather(*couriers)
-        out.server_cpu_s, out.client_cpu_s = await window_cpu
-        await asyncio.sleep(1.0)  # the last frames arrive
-        for task in watchers:
-            task.cancel()
-        for task in watchers:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+    start, wall = time.monotonic(), time.time()
+    window_cpu = asyncio.create_task(cpu_window())
+    window[0], window[1] = start + warmup, start + warmup + seconds
+    stamps[0], stamps[1] = wall + warmup, wall + warmup + seconds
+    until = start + warmup + seconds
+    couriers = [
+        _courier(
+            target,
+            w,
+            batch=batch,
+            interval=interval,
+            until=until,
+            out=out,
+            rng=random.Random(rng.random()),
+            measuring=measuring,
+        )
+        for w in target.couriers
+    ]
+    await asyncio.gather(*couriers)
+    out.server_cpu_s, out.client_cpu_s = await window_cpu
+    await asyncio.sleep(1.0)  # the last frames arrive
+    for task in watchers:
+        task.cancel()
+    for task in watchers:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
     return out
 
 
