@@ -151,3 +151,18 @@ class CourierPosition(Base):
     lat: Mapped[float] = mapped_column(Float)
     lng: Mapped[float] = mapped_column(Float)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryDecline(Base):
+    """A courier declined a delivery: dispatch never offers that delivery to that courier
+    again (the pair is the key, so declining twice records once)."""
+
+    __tablename__ = "delivery_declines"
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    courier_id: Mapped[int] = mapped_column(
+        ForeignKey("couriers.user_id", ondelete="CASCADE"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
