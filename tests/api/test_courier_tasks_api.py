@@ -300,3 +300,49 @@ async def test_an_assignment_not_accepted_in_time_goes_back(
     accepted = await client.post(task_url(did, "accept"), headers=courier.headers)
     assert accepted.status_code == 200
     assert (await dispatch_round(database)).released == 0
+
+
+async def test_an_order_the_store_hands_to_its_own_staff_leaves_dispatch(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
+) -> None:
+    # given a courier on shift beside the store and two ready delivery orders
+    scene = await make_scene(session)
+    courier = await make_courier(session)
+    waiting = await paid_delivery(client, app, scene)
+    await staff_moves(client, scene, waiting["id"], "accepted", "ready")
+    # when the store hands the first to its own staff before any round
+    await staff_moves(client, scene, waiting["id"], "out_for_delivery")
+    # then its delivery is over for dispatch: no courier, and no round offers it
+    ended = await _delivery(session, waiting["id"])
+    assert (ended.status, ended.courier_id) == ("by_store", None)
+    await on_shift_at(client, courier, scene.store, region_id=scene.region.id)
+    assert (await dispatch_round(database)).assigned == 0
+    assert (await client.get(ME, headers=courier.headers)).json()["tasks"] == []
+
+    # given the second order, offered to the courier by a round
+    held = await paid_delivery(client, app, scene, north_m=900)
+    await staff_moves(client, scene, held["id"], "accepted", "ready")
+    assert (await dispatch_round(database)).assigned == 1
+    did = (await _delivery(session, held["id"])).id
+    assert await _open_count(session, courier.user.id) == 1
+    # when the store says its own staff carry it after all
+    moved = await client.post(
+        f"/api/v1/stores/{scene.store.id}/orders/{held['id']}/transitions",
+        json={"to": "out_for_delivery", "own_staff": True},
+        headers=scene.clerk_headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["status"] == "out_for_delivery"
+    # then the courier is freed of it and can no longer move it, and no round offers it
+    taken = await _delivery(session, held["id"])
+    assert (taken.status, taken.courier_id) == ("by_store", None)
+    assert await _open_count(session, courier.user.id) == 0
+    assert (await client.get(ME, headers=courier.headers)).json()["tasks"] == []
+    gone = await client.post(task_url(did, "pickup"), headers=courier.headers)
+    assert (gone.status_code, gone.json()["code"]) == (404, "delivery_not_found")
+    assert (await dispatch_round(database)).assigned == 0
+    tracking = await client.get(
+        f"/api/v1/orders/{held['id']}/tracking", headers=scene.shopper_headers
+    )
+    assert tracking.status_code == 200
+    assert (tracking.json()["delivery_status"], tracking.json()["courier"]) == ("by_store", None)

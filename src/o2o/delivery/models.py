@@ -51,6 +51,7 @@ class DeliveryStatus(enum.StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"  # the courier could not hand it over; goods on the way back
     RETURNED = "returned"  # back at the store
+    BY_STORE = "by_store"  # the store's own staff carry it: no platform courier
 
 
 # A courier's open deliveries: what counts against MAX_OPEN and keeps its trail.
@@ -106,13 +107,14 @@ class CourierShift(Base):
 
 class Delivery(Base):
     """The trip of one delivery order. ``order_id`` is unique (one delivery per order), and a
-    courier is set exactly when the delivery has left ``requested``."""
+    courier is set exactly when the delivery has left ``requested`` for a courier (not when
+    the store's own staff carry it, ``by_store``)."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         CheckConstraint(
-            "(status = 'requested' AND courier_id IS NULL)"
-            " OR (status <> 'requested' AND courier_id IS NOT NULL)",
+            "(status IN ('requested', 'by_store') AND courier_id IS NULL)"
+            " OR (status NOT IN ('requested', 'by_store') AND courier_id IS NOT NULL)",
             name="courier_iff_assigned",
         ),
         Index("ix_deliveries_status", "status", "id"),

@@ -1,11 +1,13 @@
-"""couriers who declined a delivery
+"""couriers who declined a delivery; deliveries the store's own staff carry
 
 Revision ID: 0011
 Revises: 0009
 Create Date: 2026-12-09 10:00:00
 
 One row per (delivery, courier) that declined it: the dispatch round never offers that
-delivery to that courier again.
+delivery to that courier again. A delivery may end ``by_store`` (the store's staff carry the
+order), with no courier: the CHECK that ties a courier to every status but ``requested`` now
+lets ``by_store`` go without one too.
 """
 
 from __future__ import annotations
@@ -25,7 +27,25 @@ depends_on: str | Sequence[str] | None = None
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+CHECK = "ck_deliveries_courier_iff_assigned"
+NOW = (
+    "(status IN ('requested', 'by_store') AND courier_id IS NULL)"
+    " OR (status NOT IN ('requested', 'by_store') AND courier_id IS NOT NULL)"
+)
+BEFORE = (
+    "(status = 'requested' AND courier_id IS NULL)"
+    " OR (status <> 'requested' AND courier_id IS NOT NULL)"
+)
+
+
+def _check(condition: str) -> None:
+    with op.batch_alter_table("deliveries") as batch:
+        batch.drop_constraint(op.f(CHECK), type_="check")
+        batch.create_check_constraint(op.f(CHECK), condition)
+
+
 def upgrade() -> None:
+    _check(NOW)
     op.create_table(
         "delivery_declines",
         sa.Column("delivery_id", ID, nullable=False),
@@ -49,3 +69,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("delivery_declines")
+    # as before this revision: a request nobody dispatches (its order is out for delivery)
+    op.execute("UPDATE deliveries SET status = 'requested' WHERE status = 'by_store'")
+    _check(BEFORE)
