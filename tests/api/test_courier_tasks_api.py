@@ -151,12 +151,19 @@ async def test_decline_and_silence_send_the_order_back_to_dispatch(
     assert (back.status, back.courier_id, back.declines) == ("requested", None, 1)
     assert await _open_count(session, courier.user.id) == 0
 
+    # The only courier declined it: the order waits rather than going back to them.
+    assert (await dispatch_round(database)).assigned == 0
+    assert (await _delivery(session, order["id"])).status == "requested"
+    # A second courier comes on shift, farther from the store: the order goes to them.
+    second = await make_courier(session)
+    await on_shift_at(client, second, scene.store, region_id=scene.region.id, north_m=1500)
     assert (await dispatch_round(database)).assigned == 1
-    assert (await _delivery(session, order["id"])).courier_id == courier.user.id
-    # The courier falls silent: the next round takes the order back.
+    assert (await _delivery(session, order["id"])).courier_id == second.user.id
+    assert (await client.get(ME, headers=courier.headers)).json()["tasks"] == []
+    # The second courier falls silent: the next round takes the order back.
     await session.execute(
         update(Courier)
-        .where(Courier.user_id == courier.user.id)
+        .where(Courier.user_id == second.user.id)
         .values(last_seen_at=utcnow() - timedelta(minutes=10))
     )
     await session.commit()
@@ -164,8 +171,38 @@ async def test_decline_and_silence_send_the_order_back_to_dispatch(
     assert (silent.released, silent.assigned) == (1, 0)
     released = await _delivery(session, order["id"])
     assert (released.status, released.courier_id) == ("requested", None)
-    me = (await client.get(ME, headers=courier.headers)).json()
+    me = (await client.get(ME, headers=second.headers)).json()
     assert (me["stale"], me["tasks"]) == (True, [])
+
+
+async def test_a_declined_order_goes_to_another_courier_not_back_to_the_same(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
+) -> None:
+    # given two couriers: one beside the store, one 2 km away
+    scene = await make_scene(session)
+    near, far = await make_courier(session), await make_courier(session)
+    order = await paid_delivery(client, app, scene)
+    await staff_moves(client, scene, order["id"], "accepted", "ready")
+    await on_shift_at(client, near, scene.store, region_id=scene.region.id)
+    await on_shift_at(client, far, scene.store, region_id=scene.region.id, north_m=2000)
+    assert (await dispatch_round(database)).assigned == 1
+    did = (await _delivery(session, order["id"])).id
+    assert (await _delivery(session, order["id"])).courier_id == near.user.id
+    # when the near courier declines (a second decline finds it no longer theirs)
+    assert (await client.post(task_url(did, "decline"), headers=near.headers)).status_code == 200
+    again = await client.post(task_url(did, "decline"), headers=near.headers)
+    assert again.status_code == 404
+    # then every following round offers it to the far courier, never to the near one
+    assert (await dispatch_round(database)).assigned == 1
+    assert (await _delivery(session, order["id"])).courier_id == far.user.id
+    assert (await client.get(ME, headers=near.headers)).json()["tasks"] == []
+    tasks = (await client.get(ME, headers=far.headers)).json()["tasks"]
+    assert [t["delivery_id"] for t in tasks] == [did]
+    # and when the far one declines too, it waits for a third courier
+    assert (await client.post(task_url(did, "decline"), headers=far.headers)).status_code == 200
+    assert (await dispatch_round(database)).assigned == 0
+    back = await _delivery(session, order["id"])
+    assert (back.status, back.declines) == ("requested", 2)
 
 
 async def test_the_delivery_is_requested_once_and_only_for_delivery_orders(
@@ -263,3 +300,49 @@ async def test_an_assignment_not_accepted_in_time_goes_back(
     accepted = await client.post(task_url(did, "accept"), headers=courier.headers)
     assert accepted.status_code == 200
     assert (await dispatch_round(database)).released == 0
+
+
+async def test_an_order_the_store_hands_to_its_own_staff_leaves_dispatch(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
+) -> None:
+    # given a courier on shift beside the store and two ready delivery orders
+    scene = await make_scene(session)
+    courier = await make_courier(session)
+    waiting = await paid_delivery(client, app, scene)
+    await staff_moves(client, scene, waiting["id"], "accepted", "ready")
+    # when the store hands the first to its own staff before any round
+    await staff_moves(client, scene, waiting["id"], "out_for_delivery")
+    # then its delivery is over for dispatch: no courier, and no round offers it
+    ended = await _delivery(session, waiting["id"])
+    assert (ended.status, ended.courier_id) == ("by_store", None)
+    await on_shift_at(client, courier, scene.store, region_id=scene.region.id)
+    assert (await dispatch_round(database)).assigned == 0
+    assert (await client.get(ME, headers=courier.headers)).json()["tasks"] == []
+
+    # given the second order, offered to the courier by a round
+    held = await paid_delivery(client, app, scene, north_m=900)
+    await staff_moves(client, scene, held["id"], "accepted", "ready")
+    assert (await dispatch_round(database)).assigned == 1
+    did = (await _delivery(session, held["id"])).id
+    assert await _open_count(session, courier.user.id) == 1
+    # when the store says its own staff carry it after all
+    moved = await client.post(
+        f"/api/v1/stores/{scene.store.id}/orders/{held['id']}/transitions",
+        json={"to": "out_for_delivery", "own_staff": True},
+        headers=scene.clerk_headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["status"] == "out_for_delivery"
+    # then the courier is freed of it and can no longer move it, and no round offers it
+    taken = await _delivery(session, held["id"])
+    assert (taken.status, taken.courier_id) == ("by_store", None)
+    assert await _open_count(session, courier.user.id) == 0
+    assert (await client.get(ME, headers=courier.headers)).json()["tasks"] == []
+    gone = await client.post(task_url(did, "pickup"), headers=courier.headers)
+    assert (gone.status_code, gone.json()["code"]) == (404, "delivery_not_found")
+    assert (await dispatch_round(database)).assigned == 0
+    tracking = await client.get(
+        f"/api/v1/orders/{held['id']}/tracking", headers=scene.shopper_headers
+    )
+    assert tracking.status_code == 200
+    assert (tracking.json()["delivery_status"], tracking.json()["courier"]) == ("by_store", None)

@@ -5,6 +5,7 @@
 - Claims racing for one courier never give it more than the bundle limit (3).
 - Claims racing for one delivery give it to exactly one courier.
 - Two couriers racing to pick up and hand over one delivery: only its courier, and once.
+- Dispatch racing the store handing orders to its own staff: each order ends with one carrier.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from o2o.bootstrap import create_app
 from o2o.core.clock import utcnow
 from o2o.core.db import Database, create_engine
 from o2o.core.settings import Settings
-from o2o.delivery import assign, couriers, rounds
+from o2o.delivery import assign, by_store, couriers, rounds
+from o2o.delivery.dispatch import DispatchConfig, dispatch
 from o2o.delivery.models import MAX_OPEN, Courier, Delivery, DeliveryStatus
 from o2o.delivery.policy import CourierPolicy
 from o2o.orders.models import Fulfilment, Order, OrderStatus
 from o2o.redemption.models import CodeKind, RedemptionCode
+from o2o.regions.models import Region
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.factories import make_merchant, make_region, make_store, make_user, token_for
 
@@ -220,3 +223,81 @@ async def test_two_couriers_racing_one_delivery_only_its_courier_moves_it_once(
         courier = await session.get(Courier, yard.courier_ids[0])
         assert courier is not None
         assert courier.open_count == 0
+
+
+@pytest.mark.parametrize("own_staff", [False, True])
+async def test_dispatch_racing_the_staff_hand_over_ends_with_one_of_them(
+    db: Database, own_staff: bool
+) -> None:
+    # given ready orders and couriers beside the store
+    yard = await _yard(db, orders=8, fleet=8)
+    providers = yard.app.state.payment_providers
+    async with db.session() as session:
+        clerk = (await make_user(session)).id
+        await session.commit()
+
+    async def hand_over(delivery_id: int) -> None:
+        async with db.session() as session:
+            delivery = await session.get(Delivery, delivery_id)
+            assert delivery is not None
+            order = await session.get(Order, delivery.order_id)
+            assert order is not None
+            await by_store.transition(
+                session, order=order, to=OrderStatus.OUT_FOR_DELIVERY, actor_user_id=clerk,
+                providers=providers, own_staff=own_staff,
+            )  # fmt: skip
+            await session.commit()
+
+    async def claim(courier_id: int, delivery_id: int) -> int:
+        async with db.session() as session:
+            won = await assign.claim(
+                session, courier_id=courier_id, delivery_ids=[delivery_id], now=utcnow()
+            )
+            await session.commit()
+            return int(won)
+
+    # when a dispatch round plans on a snapshot of all eight, the store hands four over
+    # before the round claims (the snapshot is stale for them), and the other four are
+    # wanted at once by the round, a courier's direct claim and the store
+    policy = CourierPolicy()
+    async with db.session() as session:
+        region = await session.get(Region, yard.region_id)
+        assert region is not None
+        seen = await rounds.snapshot(session, region=region, now=utcnow(), policy=policy)
+    plan = dispatch(seen, DispatchConfig(round_seconds=policy.round_seconds))
+    assert len(plan.assigned()) == len(yard.delivery_ids)
+    await asyncio.gather(*(hand_over(d) for d in yard.delivery_ids[:4]))
+    contested = list(zip(yard.courier_ids[4:], yard.delivery_ids[4:], strict=True))
+    answers = await asyncio.gather(
+        rounds.persist(db, plan, waiting={o.id for o in seen.orders}, now=utcnow()),
+        *(claim(c, d) for c, d in contested),
+        *(hand_over(d) for _, d in contested),
+    )
+    claimed = sum(a for a in answers if isinstance(a, int))
+    # then each order is out with exactly one carrier: a courier or the store's staff
+    held, counts = await _held(db), await _counts(db)
+    by_staff = 0
+    async with db.session() as session:
+        for delivery_id in yard.delivery_ids:
+            delivery = await session.get(Delivery, delivery_id, populate_existing=True)
+            assert delivery is not None
+            order = await session.get(Order, delivery.order_id, populate_existing=True)
+            assert order is not None
+            assert order.status == OrderStatus.OUT_FOR_DELIVERY
+            if delivery.status == DeliveryStatus.BY_STORE:
+                assert delivery.courier_id is None
+                by_staff += 1
+            else:  # a claim landed first and the goods went to that courier
+                assert not own_staff
+                assert delivery.status == DeliveryStatus.ASSIGNED
+                assert delivery.courier_id in yard.courier_ids
+    assert counts == {c: held.get(c, 0) for c in yard.courier_ids}  # held is what is counted
+    assert by_staff + sum(held.values()) == len(yard.delivery_ids)
+    if own_staff:  # the store took every order back from whoever held it
+        assert held == {}
+    else:
+        assert sum(held.values()) == claimed
+    assert by_staff >= 4  # the stale snapshot's claims of handed-over orders all failed
+    # and no later round gives any of them to a courier
+    assert (await rounds.run_round(db, policy=policy, now=utcnow())).assigned == 0
+    assert await _held(db) == held

@@ -124,6 +124,46 @@ def test_a_declining_courier_returns_its_orders_to_the_pool() -> None:
     assert reassign(snapshot, "nobody") is snapshot
 
 
+def test_a_courier_who_declined_an_order_is_never_matched_to_it() -> None:
+    # given an order ready now, the courier beside the store declined it, another is far off
+    food = order("o1", ready=0.0)
+    near, far = courier("near", at=Point(100, 0)), courier("far", at=Point(2600, 0))
+    declined = frozenset({("o1", "near")})
+    # when a round runs, the far courier gets it though the near one is cheaper
+    plan = dispatch(Snapshot(MIN, (food,), (near, far), declined), travel=MDRP)
+    assert [(a.courier_id, a.orders) for a in plan.assignments] == [("far", ("o1",))]
+    assert dispatch(Snapshot(MIN, (food,), (near, far)), travel=MDRP).assignments[0].courier_id \
+        == "near"  # fmt: skip
+    # with no one else the order waits, and the next round still ages it (nothing is lost)
+    alone = Snapshot(MIN, (food,), (near,), declined)
+    plan = dispatch(alone, travel=MDRP)
+    assert (plan.assignments, plan.postponed) == ([], ["o1"])
+    # and the exclusion survives a reassignment of the snapshot
+    assert reassign(Snapshot(MIN, (food,), (near, far), declined), "far").forbidden == declined
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 12), st.integers(1, 6))
+def test_a_forbidden_pair_is_never_assigned(seed: int, n_orders: int, n_couriers: int) -> None:
+    rng = random.Random(seed)
+    now = 30 * MIN
+    orders = tuple(
+        order(
+            f"o{i}",
+            to=Point(rng.uniform(0, 3000), rng.uniform(0, 3000)),
+            ready=now - rng.uniform(0, 10 * MIN),
+        )
+        for i in range(n_orders)
+    )
+    fleet = tuple(courier(f"c{k}", at=Point(rng.uniform(0, 3000), 0)) for k in range(n_couriers))
+    forbidden = frozenset((o.id, c.id) for o in orders for c in fleet if rng.random() < 0.5)
+    snapshot = Snapshot(now, orders, fleet, forbidden)
+    plan = dispatch(snapshot, travel=MDRP)
+    _check(snapshot, plan)
+    for a in plan.assignments:
+        assert all((o, a.courier_id) not in forbidden for o in a.orders)
+
+
 def test_no_pickup_after_the_shift_and_no_instruction_to_a_busy_courier() -> None:
     food = order("o1", ready=0.0)
     ending = (courier("c1", shift_end=MIN),)  # arrives at 2, picks up at 4: after its shift

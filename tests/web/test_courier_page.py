@@ -117,3 +117,60 @@ async def test_the_shoppers_order_page_shows_the_code_and_the_courier(
     page = await client.get(f"/orders/{order['id']}?lang=zh_CN")
     assert f"骑手：{courier.user.display_name} · 139****1111" in page.text
     assert "分钟后送达" in page.text
+
+
+async def test_the_live_map_is_on_the_order_page_only_while_a_courier_has_it(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
+) -> None:
+    scene = await make_scene(session)
+    courier = await make_courier(session, phone="13900002222")
+    order = await paid_delivery(client, app, scene)
+    url, stream = f"/orders/{order['id']}", f"/orders/{order['id']}/tracking/stream"
+    await log_in(client, scene.shopper.email)
+    # Waiting for a courier: no map, no stream.
+    waiting = await client.get(url)
+    assert 'id="track-map"' not in waiting.text
+    assert stream not in waiting.text
+    # A courier has it: the map, the stream that moves it, the masked phone, the ETA.
+    await on_shift_at(client, courier, scene.store, region_id=scene.region.id, north_m=300)
+    await staff_moves(client, scene, order["id"], "accepted", "ready")
+    assert (await dispatch_round(database)).assigned == 1
+    assigned = await client.get(url)
+    assert 'id="track-map"' in assigned.text
+    assert f'data-stream="{stream}"' in assigned.text
+    assert "139****2222" in assigned.text
+    assert "13900002222" not in assigned.text
+    assert "Arrives in about" in assigned.text
+    code = await session.scalar(
+        select(RedemptionCode.code).where(
+            RedemptionCode.subject == f"order:{order['id']}",
+            RedemptionCode.kind == CodeKind.DELIVERY,
+        )
+    )
+    assert code is not None
+    config = assigned.text.split('id="track-config">', 1)[1].split("</script>", 1)[0]
+    assert '"delivery_code"' not in config  # the code is shown once, not in the map's data
+    assert '"position"' in config
+    zh = await client.get(f"{url}?lang=zh_CN")
+    assert "地图：门店、您的地址和骑手" in zh.text
+    # Picked up: still on the map; delivered: gone.
+    delivery = await session.scalar(select(Delivery).where(Delivery.order_id == order["id"]))
+    assert delivery is not None
+    steps = f"/api/v1/couriers/me/deliveries/{delivery.id}"
+    assert (await client.post(f"{steps}/pickup", headers=courier.headers)).status_code == 200
+    assert 'id="track-map"' in (await client.get(url)).text
+    done = await client.post(f"{steps}/deliver", json={"code": code}, headers=courier.headers)
+    assert done.status_code == 200, done.text
+    delivered = await client.get(url)
+    assert 'id="track-map"' not in delivered.text
+    assert stream not in delivered.text
+    # An order the store's own staff carry shows no courier and no map.
+    own = await paid_delivery(client, app, scene, north_m=700)
+    await staff_moves(client, scene, own["id"], "accepted", "ready", "out_for_delivery")
+    by_staff = await client.get(f"/orders/{own['id']}")
+    assert 'id="track-map"' not in by_staff.text
+    # The stream is the shopper's only.
+    client.cookies.clear()
+    await log_in(client, courier.user.email)
+    theirs = await client.get(stream)
+    assert theirs.status_code == 404

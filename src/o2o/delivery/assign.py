@@ -7,10 +7,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, exists, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from o2o.delivery.models import ACTIVE, MAX_OPEN, Courier, CourierPosition, Delivery
+from o2o.delivery.models import (
+    ACTIVE,
+    MAX_OPEN,
+    Courier,
+    CourierPosition,
+    Delivery,
+    DeliveryDecline,
+)
 from o2o.delivery.models import DeliveryStatus as D
 from o2o.orders import service as orders_service
 from o2o.orders.models import Fulfilment
@@ -153,3 +162,28 @@ async def purge_trail(session: AsyncSession, *, courier_id: int) -> None:
         await session.execute(
             delete(CourierPosition).where(CourierPosition.courier_id == courier_id)
         )
+
+
+async def remember_decline(
+    session: AsyncSession, *, delivery_id: int, courier_id: int, now: datetime
+) -> None:
+    """The courier declined the delivery: no round offers it to that courier again."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(DeliveryDecline)
+        .values(delivery_id=delivery_id, courier_id=courier_id, at=now)
+        .on_conflict_do_nothing(index_elements=["delivery_id", "courier_id"])
+    )
+
+
+async def declined_pairs(session: AsyncSession, *, delivery_ids: list[int]) -> set[tuple[int, int]]:
+    """(delivery, courier) pairs of the given deliveries that a courier declined."""
+    if not delivery_ids:
+        return set()
+    rows = await session.execute(
+        select(DeliveryDecline.delivery_id, DeliveryDecline.courier_id).where(
+            DeliveryDecline.delivery_id.in_(delivery_ids)
+        )
+    )
+    return {(int(d), int(c)) for d, c in rows}

@@ -26,6 +26,7 @@ import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from o2o.delivery.bundles import Bundle, BundleRules, build_bundles
@@ -82,6 +83,23 @@ def _starts(orders: list[OpenOrder], couriers: list[Courier], now: float,
     return {s: float(t) for s, t in zip(stores, earliest, strict=True)}
 
 
+def _blocked(bundles: list[Bundle], couriers: list[Courier],
+             forbidden: frozenset[tuple[str, str]]) -> NDArray[np.bool_]:  # fmt: skip
+    """bundles × couriers: True where the courier declined one of the bundle's orders."""
+    blocked = np.zeros((len(bundles), len(couriers)), dtype=bool)
+    if not forbidden:
+        return blocked
+    column = {c.id: k for k, c in enumerate(couriers)}
+    declined: dict[str, list[int]] = {}
+    for order_id, courier_id in forbidden:
+        if courier_id in column:
+            declined.setdefault(order_id, []).append(column[courier_id])
+    for b, bundle in enumerate(bundles):
+        for o in bundle.orders:
+            blocked[b, declined.get(o.id, [])] = True
+    return blocked
+
+
 def _age(bundle: Bundle, now: float) -> float:
     return sum(max(0.0, now - o.ready_at) for o in bundle.orders)
 
@@ -116,11 +134,12 @@ def dispatch(
         weights=config.weights,
         courier_value=value,
     )
+    cost = np.where(_blocked(bundles, couriers, snapshot.forbidden), INFEASIBLE, soon.cost)
     # Rows compete for couriers when there are more bundles than couriers: the age bonus
     # outgrows the excess and lateness an old order has already run up, so it is served first.
     ages = np.array([_age(b, now) for b in bundles])
-    matrix = np.where(soon.cost >= INFEASIBLE, INFEASIBLE,
-                      soon.cost - config.age_weight * ages[:, None])  # fmt: skip
+    matrix = np.where(cost >= INFEASIBLE, INFEASIBLE,
+                      cost - config.age_weight * ages[:, None])  # fmt: skip
     # One "no courier this round" column per bundle, dearer than any feasible match: a bundle
     # goes unmatched only when couriers run out or none can take it.
     unmatched = np.full((len(bundles), len(bundles)), INFEASIBLE)
@@ -129,7 +148,7 @@ def dispatch(
     for b, k in zip(rows.tolist(), cols.tolist(), strict=True):
         bundle = bundles[b]
         ids = tuple(o.id for o in bundle.orders)
-        if k >= len(couriers) or soon.cost[b, k] >= INFEASIBLE:
+        if k >= len(couriers) or cost[b, k] >= INFEASIBLE:
             plan.postponed += ids
             continue
         courier = couriers[k]

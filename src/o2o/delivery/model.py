@@ -49,9 +49,13 @@ class Courier:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
+    """``forbidden`` holds (order id, courier id) pairs the round must never match: a courier
+    who declined an order is not offered it again."""
+
     now: float
     orders: tuple[OpenOrder, ...]
     couriers: tuple[Courier, ...]
+    forbidden: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,4 +86,4 @@ def reassign(snapshot: Snapshot, courier_id: str) -> Snapshot:
     pooled = {o.id for o in snapshot.orders}
     returned = tuple(o for o in gone.held if o.id not in pooled)
     couriers = tuple(c for c in snapshot.couriers if c.id != courier_id)
-    return Snapshot(snapshot.now, snapshot.orders + returned, couriers)
+    return Snapshot(snapshot.now, snapshot.orders + returned, couriers, snapshot.forbidden)

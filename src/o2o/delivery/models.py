@@ -51,6 +51,7 @@ class DeliveryStatus(enum.StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"  # the courier could not hand it over; goods on the way back
     RETURNED = "returned"  # back at the store
+    BY_STORE = "by_store"  # the store's own staff carry it: no platform courier
 
 
 # A courier's open deliveries: what counts against MAX_OPEN and keeps its trail.
@@ -106,13 +107,14 @@ class CourierShift(Base):
 
 class Delivery(Base):
     """The trip of one delivery order. ``order_id`` is unique (one delivery per order), and a
-    courier is set exactly when the delivery has left ``requested``."""
+    courier is set exactly when the delivery has left ``requested`` for a courier (not when
+    the store's own staff carry it, ``by_store``)."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         CheckConstraint(
-            "(status = 'requested' AND courier_id IS NULL)"
-            " OR (status <> 'requested' AND courier_id IS NOT NULL)",
+            "(status IN ('requested', 'by_store') AND courier_id IS NULL)"
+            " OR (status NOT IN ('requested', 'by_store') AND courier_id IS NOT NULL)",
             name="courier_iff_assigned",
         ),
         Index("ix_deliveries_status", "status", "id"),
@@ -150,4 +152,19 @@ class CourierPosition(Base):
     courier_id: Mapped[int] = mapped_column(ForeignKey("couriers.user_id", ondelete="CASCADE"))
     lat: Mapped[float] = mapped_column(Float)
     lng: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryDecline(Base):
+    """A courier declined a delivery: dispatch never offers that delivery to that courier
+    again (the pair is the key, so declining twice records once)."""
+
+    __tablename__ = "delivery_declines"
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    courier_id: Mapped[int] = mapped_column(
+        ForeignKey("couriers.user_id", ondelete="CASCADE"), primary_key=True
+    )
     at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -156,8 +156,8 @@ def _open_order(delivery: Delivery, order: Order, store: Store, plane: Plane,
 async def snapshot(
     session: AsyncSession, *, region: Region, now: datetime, policy: CourierPolicy
 ) -> Snapshot:
-    """What the region's round sees: requested deliveries of dispatchable orders, and couriers
-    on shift, heard from lately, with room for more."""
+    """What the region's round sees: requested deliveries of dispatchable orders, couriers
+    on shift, heard from lately, with room for more, and who declined which delivery."""
     plane = Plane(region.center_lat, region.center_lng)
     rows = (
         await session.execute(
@@ -216,7 +216,13 @@ async def snapshot(
                 held=held,
             )
         )
-    return Snapshot(now=_epoch(now), orders=waiting, couriers=tuple(engine_couriers))
+    declined = await assign.declined_pairs(session, delivery_ids=[int(o.id) for o in waiting])
+    return Snapshot(
+        now=_epoch(now),
+        orders=waiting,
+        couriers=tuple(engine_couriers),
+        forbidden=frozenset((str(d), str(c)) for d, c in declined),
+    )
 
 
 async def persist(db: Database, plan: Plan, *, waiting: set[str], now: datetime) -> int:

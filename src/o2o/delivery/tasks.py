@@ -92,7 +92,8 @@ async def accept(
 async def decline(
     session: AsyncSession, *, delivery_id: int, courier_id: int, now: datetime | None = None
 ) -> Delivery:
-    """The courier will not take it: back to dispatch for the next round."""
+    """The courier will not take it: back to dispatch for the next round, which offers it
+    to anyone but this courier."""
     now = now or utcnow()
     delivery = await _mine(session, delivery_id=delivery_id, courier_id=courier_id)
     await _step(
@@ -100,6 +101,7 @@ async def decline(
         status=D.REQUESTED, courier_id=None, assigned_at=None, accepted_at=None,
         declines=Delivery.declines + 1, reason="declined by the courier",
     )  # fmt: skip
+    await assign.remember_decline(session, delivery_id=delivery.id, courier_id=courier_id, now=now)
     await assign.unhold(session, courier_id=courier_id, count=1)
     await assign.purge_trail(session, courier_id=courier_id)
     return delivery

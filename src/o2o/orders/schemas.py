@@ -150,6 +150,14 @@ class QuoteRead(BaseModel):
 class TransitionIn(BaseModel):
     to: OrderStatus
     reason: str = Field(default="", max_length=300)
+    own_staff: bool = Field(
+        default=False,
+        description=(
+            "A delivery order going out_for_delivery: the store's own staff carry it even "
+            "though a platform courier holds it (that courier is freed). Without it the goods "
+            "go to the courier holding the delivery, or, if none does, to the store's staff."
+        ),
+    )
 
 
 class CancelIn(BaseModel):

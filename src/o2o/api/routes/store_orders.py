@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep, staff_store
 from o2o.api.idempotency import IdempotencyKey, maybe_idempotent
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_id_cursor, encode_cursor
+from o2o.delivery import by_store
 from o2o.http.deps import providers_of
 from o2o.http.sse import channel_events
 from o2o.orders import queries as orders_queries
@@ -113,13 +114,14 @@ async def transition_order(
 
     async def action() -> tuple[int, object]:
         order = await orders_service.order_at_store(session, order_id=order_id, store_id=store.id)
-        await orders_service.transition(
+        await by_store.transition(
             session,
             order=order,
             to=body.to,
             actor_user_id=principal.user_id,
             reason=body.reason,
             providers=providers_of(request),
+            own_staff=body.own_staff,
         )
         view = await orders_queries.order_view(session, order, for_staff=True)
         return 200, view.model_dump(mode="json")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response, StreamingResponse
 
 from o2o.core.errors import DomainError
+from o2o.delivery import by_store
 from o2o.http.deps import IdPath, OptionalIdQuery, SessionDep, kick_relay
 from o2o.http.sse import channel_events
 from o2o.merchants.models import Store
@@ -142,7 +143,7 @@ async def move_order(
     status = 200
     try:
         order = await orders_service.order_at_store(session, order_id=order_id, store_id=store.id)
-        await orders_service.transition(
+        await by_store.transition(
             session,
             order=order,
             to=to,

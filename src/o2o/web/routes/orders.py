@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -12,10 +13,12 @@ from fastapi.responses import Response, StreamingResponse
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
 from o2o.core.db import Database
-from o2o.delivery import tracking
+from o2o.delivery import summary, tracking
+from o2o.delivery.models import ACTIVE
 from o2o.http.deps import IdPath, SessionDep, kick_relay, providers_of
 from o2o.http.sse import channel_events, format_event
 from o2o.merchants import service as merchants_service
+from o2o.merchants.models import Store
 from o2o.orders import paying as orders_paying
 from o2o.orders import queries as orders_queries
 from o2o.orders import service as orders_service
@@ -99,8 +102,14 @@ async def order_page(
     code = view.pickup_code
     live_code = code is not None and code.status == "active"
     delivery = None
+    live_map: dict[str, Any] | None = None
     if order.fulfilment == Fulfilment.DELIVERY:
-        delivery = await tracking.tracking(session, order=order, for_shopper=True, now=utcnow())
+        now = utcnow()
+        delivery = await tracking.tracking(session, order=order, for_shopper=True, now=now)
+        live_map = _live_map(request, order, store, delivery, now)
+        if live_map is not None:
+            region = await regions_service.get_region(session, region_id=order.region_id)
+            live_map["timezone"] = region.timezone
     return render(
         request,
         "shopper/order.html",
@@ -115,9 +124,70 @@ async def order_page(
             and order.fulfilment != Fulfilment.RESERVE,
             "final": order.status in state.FINAL,
             "delivery": delivery,
+            "live_map": live_map,
             "mask_phone": tracking.mask_phone,
             **NAMES,
         },
+    )
+
+
+def _live_map(request: Request, order: Order, store: Store, view: tracking.Tracking,
+              now: datetime) -> dict[str, Any] | None:  # fmt: skip
+    """What the live map starts from, only while a courier has the delivery (assigned or
+    picked up): the store, the door, the courier and the stream that moves it."""
+    d = view.delivery
+    if d is None or d.status not in ACTIVE or view.courier is None:
+        return None
+    settings = request.app.state.settings
+    door = None
+    if order.address_lat is not None and order.address_lng is not None:
+        door = {"lat": order.address_lat, "lng": order.address_lng}
+    return {
+        "tiles": settings.map_tiles_url,
+        "attribution": settings.map_attribution,
+        "store": {"lat": store.lat, "lng": store.lng},
+        "door": door,
+        "stream": f"/orders/{order.id}/tracking/stream",
+        "tracking": summary.tracking_read(view, now).model_dump(
+            mode="json", exclude={"delivery_code"}
+        ),
+    }
+
+
+@router.get("/orders/{order_id}/tracking/stream")
+async def tracking_stream(
+    request: Request, session: SessionDep, viewer: UserDep, order_id: IdPath
+) -> StreamingResponse:
+    """The shopper's live map (the cookie twin of ``/api/v1/orders/{id}/tracking/stream``):
+    ``tracking`` events each time the courier moves and ``order`` status changes. The first
+    event, once subscribed, is the tracking as it stands (never the delivery code)."""
+    order = await orders_service.order_of_shopper(
+        session, order_id=order_id, shopper_id=viewer.user_id
+    )
+    await tracking.tracking(session, order=order, for_shopper=False, now=utcnow())
+    await session.close()  # do not hold a connection for the life of the stream
+    broker: Broker = request.app.state.broker
+    database: Database = request.app.state.database
+
+    async def stream() -> AsyncIterator[str]:
+        frames = channel_events(
+            broker, [order_channel(order_id)], disconnected=request.is_disconnected,
+            event="tracking", keep=lambda m: m.get("type") in ("tracking", "order"),
+        )  # fmt: skip
+        yield await anext(frames)  # subscribed from here on
+        async with database.session() as fresh:
+            now = utcnow()
+            current = await orders_service.get_order(fresh, order_id=order_id)
+            view = await tracking.tracking(fresh, order=current, for_shopper=False, now=now)
+            first = summary.tracking_read(view, now).model_dump(mode="json")
+        yield format_event({"type": "tracking", **first}, event="tracking")
+        async for frame in frames:
+            yield frame
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
