@@ -18,6 +18,7 @@ from o2o.api.routes import (
     auth,
     catalog,
     couriers,
+    dispatch,
     health,
     live,
     media,
@@ -133,6 +134,7 @@ def create_app(
         payments,
         returns,  # before store_orders: /orders/lookup is not an order id
         couriers,
+        dispatch,
         store_orders,
         settlements,
         reconciliation,
