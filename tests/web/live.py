@@ -36,6 +36,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 class LiveServer:
     url: str
     seed: SeedResult
+    database: Path | None = None  # the server's SQLite file, for set-ups no API offers
 
 
 def free_port() -> int:
@@ -99,6 +100,6 @@ def serve(tmp: Path) -> Iterator[LiveServer]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the test server did not start")
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", seeded)
+    yield LiveServer(f"http://127.0.0.1:{port}", seeded, tmp / "browser.db")
     server.should_exit = True
     thread.join(timeout=10)

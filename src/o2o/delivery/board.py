@@ -202,7 +202,8 @@ async def board(
                     status=d.status.value,
                     order_status=o.status.value,
                     store_id=s.id,
-                    store=_place(s.lat, s.lng, s.name, s.address or ""),
+                    store=_place(s.lat, s.lng, s.name, s.address),
+                    store_name_zh=s.name_zh,
                     dropoff=_place(
                         o.address_lat, o.address_lng, address=str(address.get("text", ""))
                     ),

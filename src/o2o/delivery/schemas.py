@@ -132,6 +132,7 @@ class BoardDelivery(BaseModel):
     order_status: str
     store_id: int
     store: Place
+    store_name_zh: str
     dropoff: Place
     courier_id: int | None
     courier_name: str | None

@@ -65,6 +65,12 @@
     orders.clearLayers();
     data.orders.forEach(function (o) {
       var label = "#" + o.order;
+      L.polyline([o.store, [o.lat, o.lng]], {
+        color: "#8a919c", weight: 2, dashArray: "4 5", interactive: false
+      }).addTo(orders); // from the store to the door
+      L.circleMarker(o.store, {
+        radius: 5, color: "#1f2329", weight: 2, fillColor: "#fff", fillOpacity: 1, interactive: false
+      }).addTo(orders);
       L.marker([o.lat, o.lng], { icon: orderIcon(o) }).bindTooltip(label).addTo(orders)
         .on("click", function () {
           var row = document.getElementById("delivery-" + o.id);
@@ -106,8 +112,28 @@
   document.addEventListener("focusout", function () {
     if (pending) setTimeout(function () { if (pending) refresh(); }, 50);
   });
+  /* A courier chosen but not yet sent survives a refresh of the board. */
+  var chosen = null;
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "board") return;
+    if (e.detail.requestConfig && e.detail.requestConfig.verb !== "get") { chosen = null; return; }
+    chosen = {};
+    document.querySelectorAll("#board form.reassign select").forEach(function (el) {
+      if (el.value) chosen[el.id] = el.value;
+    });
+  });
   document.body.addEventListener("htmx:afterSettle", function (e) {
-    if (e.target && e.target.id === "board") draw();
+    if (!e.target || e.target.id !== "board") return;
+    if (chosen) {
+      Object.keys(chosen).forEach(function (id) {
+        var el = document.getElementById(id);
+        var option = el && el.querySelector('option[value="' + chosen[id] + '"]');
+        if (option && !option.disabled) el.value = chosen[id];
+      });
+      chosen = null;
+    }
+    draw();
+    if (pending) refresh();
   });
 
   draw();
