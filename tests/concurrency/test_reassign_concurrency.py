@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from o2o.core.clock import utcnow
 from o2o.core.db import Database, create_engine
 from o2o.core.errors import DomainError
-from o2o.delivery import assign
+from o2o.delivery import assign, couriers
 from o2o.delivery.models import ACTIVE, MAX_OPEN, Delivery, DeliveryStatus
 from tests.concurrency.test_courier_concurrency import _counts, _yard
 from tests.conftest import create_pg_database, drop_pg_database
@@ -156,3 +156,35 @@ async def test_racing_admins_through_http_get_answers_never_errors(db: Database)
     assert sum(held.values()) == len(yard.delivery_ids)
     for courier_id in yard.courier_ids:
         assert counts[courier_id] == held.get(courier_id, 0) <= MAX_OPEN
+
+
+async def test_reassigning_while_the_old_courier_goes_off_shift(db: Database) -> None:
+    """The old courier's shift ends (its held deliveries go back) while an operator moves
+    them: each delivery ends held once or waiting, and neither side fails."""
+    yard = await _yard(db, orders=MAX_OPEN * 4, fleet=5)
+    leaving, *others = yard.courier_ids
+    for round_ in range(4):
+        batch = yard.delivery_ids[round_ * MAX_OPEN : (round_ + 1) * MAX_OPEN]
+        async with db.session() as session:
+            await couriers.set_shift(session, user_id=leaving, on=True)
+            await session.commit()
+        assert await _claim(db, batch, leaving)
+
+        async def off() -> None:
+            async with db.session() as session:
+                await couriers.set_shift(session, user_id=leaving, on=False)
+                await session.commit()
+
+        await asyncio.gather(
+            off(),
+            *(_reassign(db, d, others[i % len(others)]) for i, d in enumerate(batch)),
+        )
+        held = await _active_per_courier(db)
+        counts = await _counts(db)
+        assert held.get(leaving, 0) == counts[leaving] == 0
+        for courier_id in others:
+            assert counts[courier_id] == held.get(courier_id, 0) <= MAX_OPEN
+        async with db.session() as session:  # room again for the next round
+            for courier_id in others:
+                await assign.release_held(session, courier_id=courier_id, now=utcnow(), reason="")
+            await session.commit()
