@@ -234,9 +234,16 @@ def timers(w: Wiring) -> list[Timer]:
             await session.commit()
         return purged
 
+    async def tell_board(channel: str, message: dict[str, Any]) -> None:
+        """Live news of a committed assignment: lost if the broker fails, never the round."""
+        try:
+            await w.broker.publish(channel, message)
+        except Exception:
+            log.exception("could not publish to %s", channel)
+
     async def dispatch_round() -> int:
         done = await delivery_rounds.run_round(
-            w.db, policy=w.courier_policy, now=utcnow(), publish=w.broker.publish
+            w.db, policy=w.courier_policy, now=utcnow(), publish=tell_board
         )
         return done.assigned
 
