@@ -20,6 +20,7 @@ from o2o.api.routes import (
     auth,
     catalog,
     couriers,
+    dispatch,
     health,
     live,
     media,
@@ -136,6 +137,7 @@ def create_app(
         payments,
         returns,  # before store_orders: /orders/lookup is not an order id
         couriers,
+        dispatch,
         store_orders,
         settlements,
         reconciliation,

@@ -15,7 +15,7 @@ from o2o.core.db import Database
 from o2o.delivery import ingest, ingest_pg, positions, summary
 from o2o.delivery.models import Courier, CourierPosition
 from o2o.delivery.policy import CourierPolicy
-from o2o.orders.channels import order_channel
+from o2o.orders.channels import order_channel, region_channel
 from tests.delivery.live_scene import (
     dispatch_round,
     make_courier,
@@ -53,8 +53,17 @@ async def test_lean_ingest_matches_the_general_tracking_answer(
     assert done.recorded.courier.last_lat == lat
     general = await summary.position_news(session, done=done.recorded, now=now)
     assert done.news == general
-    assert len(done.news) == 2
-    (first_channel, first), _ = done.news
+    assert len(done.news) == 3  # each follower's answer, and one for the region's board
+    (first_channel, first), _, (board_channel, board) = done.news
+    assert board_channel == region_channel(scene.region.id)
+    assert board == {
+        "type": "courier",
+        "courier_id": courier.user.id,
+        "lat": lat,
+        "lng": scene.store.lng,
+        "at": fixes[1].at.isoformat(),
+        "open_count": 2,
+    }
     assert first_channel == order_channel(orders[0]["id"])
     assert first["courier"]["phone"] == "138****5678"  # type: ignore[index]
     assert first["delivery_code"] is None  # the stream never carries the code

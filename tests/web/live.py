@@ -37,6 +37,7 @@ class LiveServer:
     url: str
     seed: SeedResult
     database_url: str = ""  # the server's database, for tests that set a scene up directly
+    database: Path | None = None  # the server's SQLite file, for set-ups no API offers
 
 
 def free_port() -> int:
@@ -100,6 +101,6 @@ def serve(tmp: Path) -> Iterator[LiveServer]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the test server did not start")
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", seeded, url)
+    yield LiveServer(f"http://127.0.0.1:{port}", seeded, url, tmp / "browser.db")
     server.should_exit = True
     thread.join(timeout=10)

@@ -12,6 +12,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from o2o.delivery.exceptions import (
+    AlreadyDelivered,
+    AlreadyPickedUp,
+    CourierNotFound,
+    DeliveryCancelled,
+    DeliveryNotFound,
+    TargetAtBundleLimit,
+    TargetInOtherRegion,
+    TargetOffShift,
+)
 from o2o.delivery.models import (
     ACTIVE,
     MAX_OPEN,
@@ -22,7 +32,8 @@ from o2o.delivery.models import (
 )
 from o2o.delivery.models import DeliveryStatus as D
 from o2o.orders import service as orders_service
-from o2o.orders.models import Fulfilment
+from o2o.orders.models import Fulfilment, Order
+from o2o.orders.state import FINAL
 from o2o.redemption import service as redemption_service
 from o2o.redemption.models import CodeKind
 
@@ -187,3 +198,89 @@ async def declined_pairs(session: AsyncSession, *, delivery_ids: list[int]) -> s
         )
     )
     return {(int(d), int(c)) for d, c in rows}
+
+
+# Statuses a delivery can no longer be given to another courier from, and why.
+_NOT_MOVABLE = {
+    D.PICKED_UP: AlreadyPickedUp,
+    D.FAILED: AlreadyPickedUp,
+    D.DELIVERED: AlreadyDelivered,
+    D.RETURNED: DeliveryCancelled,
+}
+
+
+async def reassign(
+    session: AsyncSession, *, delivery_id: int, courier_id: int, now: datetime
+) -> tuple[Delivery, int | None]:
+    """An operator gives the delivery to another courier (or to one, if it waits): the new
+    courier gets it as dispatch gives one (assigned, to accept within the usual time), and
+    the old one's hold is released. Returns the delivery and the courier it was taken from.
+
+    The delivery row is locked first, then both couriers' rows in id order: the order of
+    ``claim`` (deliveries, then the courier), so reassignments and dispatch rounds racing
+    for the same rows wait for each other instead of deadlocking or double-assigning."""
+    delivery = await session.scalar(
+        select(Delivery)
+        .where(Delivery.id == delivery_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if delivery is None:
+        raise DeliveryNotFound(f"There is no delivery {delivery_id}.")
+    refusal = _NOT_MOVABLE.get(delivery.status)
+    if refusal is not None:
+        raise refusal(f"The delivery is {delivery.status.value}.", current=delivery.status.value)
+    order_status = await session.scalar(select(Order.status).where(Order.id == delivery.order_id))
+    if order_status in FINAL:
+        raise DeliveryCancelled(f"The order is {order_status}.", current=str(order_status))
+    previous = delivery.courier_id
+    if previous == courier_id:
+        return delivery, None  # already theirs: nothing to move
+    ids = sorted({courier_id} | ({previous} if previous is not None else set()))
+    locked = {
+        c.user_id: c
+        for c in await session.scalars(
+            select(Courier)
+            .where(Courier.user_id.in_(ids))
+            .order_by(Courier.user_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    target = locked.get(courier_id)
+    if target is None:
+        raise CourierNotFound(f"There is no courier {courier_id}.", field="courier_id")
+    if not target.on_shift:
+        raise TargetOffShift(f"Courier {courier_id} is off shift.", field="courier_id")
+    if target.region_id != delivery.region_id:
+        raise TargetInOtherRegion(
+            f"Courier {courier_id} works in another region.", field="courier_id"
+        )
+    if target.open_count + 1 > MAX_OPEN:
+        raise TargetAtBundleLimit(
+            f"Courier {courier_id} already holds {target.open_count} (the limit is {MAX_OPEN}).",
+            field="courier_id",
+        )
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id)
+        .values(
+            status=D.ASSIGNED,
+            courier_id=courier_id,
+            assigned_at=now,
+            accepted_at=None,
+            reason="reassigned by an operator",
+            updated_at=now,
+        )
+    )
+    await session.execute(
+        update(Courier)
+        .where(Courier.user_id == courier_id)
+        .values(open_count=Courier.open_count + 1)
+    )
+    if previous is not None:
+        await unhold(session, courier_id=previous, count=1)
+        await purge_trail(session, courier_id=previous)
+    await session.flush()
+    await session.refresh(delivery)
+    return delivery, previous

@@ -83,6 +83,15 @@ async def set_shift(
     is refused; deliveries held but not picked up go back to dispatch."""
     now = now or utcnow()
     courier = await profile(session, user_id=user_id, region_id=region_id)
+    if not on:
+        # The deliveries it holds first, then the courier: the lock order of claims and
+        # reassignments, so that an operator moving one of them meanwhile waits, not deadlocks.
+        await session.execute(
+            select(Delivery.id)
+            .where(Delivery.courier_id == user_id, Delivery.status.in_(OPEN))
+            .order_by(Delivery.id)
+            .with_for_update()
+        )
     courier = await profile(session, user_id=user_id, lock=True)
     if on:
         if region_id is not None and region_id != courier.region_id:

@@ -63,3 +63,40 @@ class PositionTooOld(InvalidInput):
 class NoRegion(Conflict):
     code = "no_region"
     title = "No region to work in"
+
+
+class CourierNotFound(NotFound):
+    code = "courier_not_found"
+    title = "No such courier"
+
+
+class AlreadyPickedUp(Conflict):
+    """The goods are with a courier (or on their way back): only that courier can go on."""
+
+    code = "delivery_already_picked_up"
+    title = "The courier has the goods already"
+
+
+class AlreadyDelivered(Conflict):
+    code = "delivery_already_delivered"
+    title = "The delivery is done"
+
+
+class DeliveryCancelled(Conflict):
+    code = "delivery_cancelled"
+    title = "The order was cancelled"
+
+
+class TargetOffShift(Conflict):
+    code = "courier_off_shift"
+    title = "That courier is not on shift"
+
+
+class TargetInOtherRegion(Conflict):
+    code = "courier_in_other_region"
+    title = "That courier works in another region"
+
+
+class TargetAtBundleLimit(Conflict):
+    code = "courier_at_bundle_limit"
+    title = "That courier carries as many orders as allowed"

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts.models import User
-from o2o.delivery import couriers, positions, summary, tracking
+from o2o.delivery import board, couriers, positions, summary, tracking
 from o2o.delivery.exceptions import NotOnShift
 from o2o.delivery.models import ACTIVE, Courier, CourierPosition, Delivery
 from o2o.delivery.policy import CourierPolicy
@@ -72,6 +72,7 @@ async def ingest(
         for delivery, order, store, user in carried:
             message = _answer(delivery, order, store, user, courier, now)
             news.append((order_channel(order.id), message))
+        news.append(board.courier_moved(courier))  # one per batch, for the region's board
     return Ingested(recorded, news)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts.models import User
-from o2o.delivery import ingest, positions, summary, tracking
+from o2o.delivery import board, ingest, positions, summary, tracking
 from o2o.delivery.ingest import Ingested
 from o2o.delivery.models import ACTIVE, Courier, Delivery, DeliveryStatus, Vehicle
 from o2o.delivery.policy import CourierPolicy
@@ -112,9 +112,10 @@ async def ingest_once(
     carried = [r for r in rows if r["delivery_id"] is not None]
     moved = bool(first["moved"])
     recorded = positions.Recorded(courier, len(fixes), moved, [r["order_id"] for r in carried])
-    news = (
-        [(order_channel(r["order_id"]), _answer(r, courier, now)) for r in carried] if moved else []
-    )
+    news: list[tuple[str, dict[str, object]]] = []
+    if moved:  # each follower's answer, and one message for the region's board
+        news = [(order_channel(r["order_id"]), _answer(r, courier, now)) for r in carried]
+        news.append(board.courier_moved(courier))
     return Ingested(recorded, news)
 
 

@@ -9,14 +9,16 @@ deliveries keep their age, so the engine serves them first.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.db import Database
-from o2o.delivery import assign
+from o2o.delivery import assign, board
 from o2o.delivery.dispatch import DispatchConfig, dispatch
 from o2o.delivery.model import Courier as EngineCourier
 from o2o.delivery.model import OpenOrder, Plan, Snapshot
@@ -33,6 +35,8 @@ S = OrderStatus
 # Orders a courier may still be sent for (paid and not yet out or closed).
 DISPATCHABLE = frozenset({S.PAID, S.ACCEPTED, S.PREPARING, S.READY})
 SHIFT_AHEAD = timedelta(hours=8)  # shifts have no planned end: plan as if they ran on
+# Sends a live message on a broker channel (``Broker.publish``).
+Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -225,21 +229,36 @@ async def snapshot(
     )
 
 
-async def persist(db: Database, plan: Plan, *, waiting: set[str], now: datetime) -> int:
+async def persist(
+    db: Database,
+    plan: Plan,
+    *,
+    waiting: set[str],
+    now: datetime,
+    region_id: int | None = None,
+    publish: Publish | None = None,
+) -> int:
     """Write the plan's assignments, one transaction per bundle; bundles another round (or a
     courier's change of mind) got to first are skipped. Only deliveries that were waiting are
-    claimed (what a courier already holds stays as it is). How many deliveries were assigned."""
+    claimed (what a courier already holds stays as it is). How many deliveries were assigned.
+    Each bundle given out is published on the region's board once committed."""
     assigned = 0
     for assignment in plan.assignments:
         ids = [int(o) for o in assignment.orders if o in waiting]
         if not ids:
             continue
+        courier_id = int(assignment.courier_id)
         async with db.session() as session:
-            if await assign.claim(
-                session, courier_id=int(assignment.courier_id), delivery_ids=ids, now=now
-            ):
-                assigned += len(ids)
+            won = await assign.claim(session, courier_id=courier_id, delivery_ids=ids, now=now)
             await session.commit()
+        if won:
+            assigned += len(ids)
+            if publish is not None and region_id is not None:
+                await publish(
+                    *board.changed(
+                        region_id, what="assigned", delivery_ids=ids, courier_id=courier_id
+                    )
+                )
     return assigned
 
 
@@ -249,8 +268,10 @@ async def run_round(
     policy: CourierPolicy,
     now: datetime,
     config: DispatchConfig | None = None,
+    publish: Publish | None = None,
 ) -> Round:
-    """One round over every region with deliveries waiting."""
+    """One round over every region with deliveries waiting; with ``publish``, what changed
+    is told to the regions' boards."""
     config = config or DispatchConfig(round_seconds=policy.round_seconds)
     async with db.session() as session:
         released = await housekeeping(session, now=now, policy=policy)
@@ -270,9 +291,19 @@ async def run_round(
             )
         )
         snapshots = [await snapshot(session, region=r, now=now, policy=policy) for r in regions]
+    if released and publish is not None:  # what went back to dispatch waits in these regions
+        for region in regions:
+            await publish(*board.changed(region.id, what="released"))
     assigned = postponed = 0
-    for seen in snapshots:
+    for region, seen in zip(regions, snapshots, strict=True):
         plan = dispatch(seen, config)
-        assigned += await persist(db, plan, waiting={o.id for o in seen.orders}, now=now)
+        assigned += await persist(
+            db,
+            plan,
+            waiting={o.id for o in seen.orders},
+            now=now,
+            region_id=region.id,
+            publish=publish,
+        )
         postponed += len(plan.postponed)
     return Round(released, assigned, postponed)

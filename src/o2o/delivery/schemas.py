@@ -109,3 +109,64 @@ class TrackingRead(BaseModel):
     eta_at: datetime | None
     promised_at: datetime | None
     delivery_code: str | None
+
+
+# -- the operator's dispatch board ------------------------------------------------------------
+class BoardCourier(BaseModel):
+    courier_id: int
+    name: str
+    vehicle: Vehicle
+    position: PositionRead | None
+    position_age_seconds: int | None
+    stale: bool
+    state: str  # idle, busy (holds a delivery) or stale (not heard from lately)
+    open_count: int  # deliveries held or carried, at most the bundle limit
+    room: int  # how many more it may be given
+    delivery_ids: list[int]
+
+
+class BoardDelivery(BaseModel):
+    delivery_id: int
+    order_id: int
+    status: str  # requested, assigned, picked_up
+    order_status: str
+    store_id: int
+    store: Place
+    store_name_zh: str
+    dropoff: Place
+    courier_id: int | None
+    courier_name: str | None
+    accepted: bool
+    placed_at: datetime
+    ready_at: datetime  # the store's estimate until it marks the order ready
+    ready: bool
+    promised_at: datetime
+    assigned_at: datetime | None
+    picked_up_at: datetime | None
+    eta_at: datetime | None  # the projected hand-over
+    minutes_late: float  # now against the promise (negative: minutes to spare)
+    projected_minutes_late: float | None  # the projected hand-over against the promise
+    lateness: str  # on_time, at_risk or late
+
+
+class DispatchBoard(BaseModel):
+    region_id: int
+    region_name: str
+    region_name_zh: str
+    center: Place
+    at: datetime
+    bundle_limit: int
+    couriers: list[BoardCourier]
+    deliveries: list[BoardDelivery]  # most late first
+
+
+class ReassignIn(BaseModel):
+    courier_id: int = Field(ge=1, le=2**63 - 1)
+
+
+class ReassignRead(BaseModel):
+    delivery_id: int
+    order_id: int
+    status: str
+    courier_id: int | None
+    previous_courier_id: int | None

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from o2o.delivery import couriers, positions, tracking
+from o2o.delivery import board, couriers, positions, tracking
 from o2o.delivery.policy import CourierPolicy
 from o2o.delivery.schemas import (
     CourierBrief,
@@ -122,4 +122,5 @@ async def position_news(
         view = await tracking.tracking(session, order=order, for_shopper=False, now=now)
         message = {"type": "tracking", **tracking_read(view, now).model_dump(mode="json")}
         news.append((order_channel(order_id), message))
+    news.append(board.courier_moved(done.courier))  # one per batch, for the region's board
     return news

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from o2o.core.broker import Broker
 from o2o.core.db import Database
 from o2o.core.errors import DomainError
-from o2o.delivery import couriers, positions, summary, tasks
+from o2o.delivery import board, couriers, positions, summary, tasks
 from o2o.delivery.exceptions import NotReadyForPickup
 from o2o.delivery.models import Courier, Delivery, DeliveryStatus
 from o2o.delivery.policy import CourierPolicy
@@ -131,8 +131,11 @@ class Fleet:
                 if self.elapsed < max(sim.plan.start_s, sim.off_until):
                     return None
                 courier = await couriers.set_shift(session, user_id=user_id, on=True, now=now)
-                speed = courier.speed_m_per_s
+                speed, region_id = courier.speed_m_per_s, courier.region_id
                 await session.commit()
+                await self.broker.publish(
+                    *board.changed(region_id, what="shift", courier_id=user_id)
+                )
                 sim.on_since, sim.quiet = self.elapsed, IDLE_REPORT_TICKS
                 return speed
             if sim.on_since is None:
@@ -140,8 +143,12 @@ class Fleet:
             work = sim.plan.work_s
             tired = work is not None and self.elapsed - sim.on_since >= work
             if tired and not await couriers.tasks_of(session, courier_id=user_id):
-                await couriers.set_shift(session, user_id=user_id, on=False, now=now)
+                left = await couriers.set_shift(session, user_id=user_id, on=False, now=now)
+                region_id = left.region_id
                 await session.commit()
+                await self.broker.publish(
+                    *board.changed(region_id, what="shift", courier_id=user_id)
+                )
                 sim.on_since, sim.off_until = None, self.elapsed + sim.plan.rest_s
                 return None
             return courier.speed_m_per_s
@@ -157,7 +164,9 @@ class Fleet:
                 delivery = await tasks.accept(
                     session, delivery_id=delivery.id, courier_id=sim.rider.user_id, now=now
                 )
+                news = board.delivery_changed(delivery)
                 await session.commit()
+                await self.broker.publish(*news)
             return delivery, _where(delivery, order, store)
 
     async def _report(self, sim: SimRider, now: datetime) -> None:
@@ -179,14 +188,14 @@ class Fleet:
         async with self.db.session() as session:
             try:
                 if delivery.status == D.ASSIGNED:
-                    await tasks.pick_up(
+                    done = await tasks.pick_up(
                         session, delivery_id=delivery.id, courier_id=user_id, now=now
                     )
                 elif delivery.status == D.PICKED_UP:
                     code = await _code(session, order_id=delivery.order_id)
                     if code is None:
                         return
-                    await tasks.deliver(
+                    done = await tasks.deliver(
                         session,
                         delivery_id=delivery.id,
                         courier_id=user_id,
@@ -194,7 +203,7 @@ class Fleet:
                         now=now,
                     )
                 elif delivery.status == D.FAILED and self.providers is not None:
-                    await tasks.give_back(
+                    done = await tasks.give_back(
                         session,
                         delivery_id=delivery.id,
                         courier_id=user_id,
@@ -208,7 +217,9 @@ class Fleet:
             except DomainError as exc:
                 log.info("rider %s: %s", sim.rider.email, exc)
                 return
+            news = board.delivery_changed(done)
             await session.commit()
+        await self.broker.publish(*news)
         sim.goal, sim.route = None, []
         self.kick()
 

@@ -9,3 +9,8 @@ def order_channel(order_id: int) -> str:
 
 def store_channel(store_id: int) -> str:
     return f"orders:store:{store_id}"
+
+
+def region_channel(region_id: int) -> str:
+    """What the region's dispatch board follows: couriers moving, deliveries changing."""
+    return f"orders:region:{region_id}"

@@ -13,6 +13,7 @@ from o2o.web.routes import (
     catalog,
     checkout,
     courier,
+    dispatch,
     merchant,
     merchant_orders,
     merchant_returns,
@@ -50,6 +51,7 @@ def install(app: FastAPI) -> None:
         settlements,
         courier,
         reconciliation,
+        dispatch,
     ):
         app.include_router(module.router)
     errors.install(app)

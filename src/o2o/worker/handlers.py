@@ -22,6 +22,7 @@ from o2o.core.clock import utcnow
 from o2o.core.db import Database
 from o2o.core.errors import DomainError
 from o2o.delivery import assign as delivery_assign
+from o2o.delivery import board as delivery_board
 from o2o.delivery import rounds as delivery_rounds
 from o2o.delivery.policy import CourierPolicy
 from o2o.inventory import reservations
@@ -32,6 +33,7 @@ from o2o.orders import paying as orders_paying
 from o2o.orders import placement
 from o2o.orders import service as orders_service
 from o2o.orders.channels import order_channel, store_channel
+from o2o.orders.models import Fulfilment
 from o2o.orders.policy import OrderPolicy
 from o2o.payments import demo_wallet, refunds
 from o2o.payments import service as payments_service
@@ -87,6 +89,12 @@ def handlers(w: Wiring) -> dict[str, Handler]:
         message = {"type": "order", **payload}
         await w.broker.publish(order_channel(int(payload["order_id"])), message)
         await w.broker.publish(store_channel(int(payload["store_id"])), message)
+        if payload.get("fulfilment") == Fulfilment.DELIVERY.value:  # the region's board too
+            found = await delivery_assign.delivery_of_order(
+                session, order_id=int(payload["order_id"])
+            )
+            if found is not None:
+                await w.broker.publish(*delivery_board.delivery_changed(found))
         if status in SHOPPER_HEARS:
             await w.broker.publish(
                 notifications_service.channel(int(payload["shopper_id"])), message
@@ -146,9 +154,12 @@ def handlers(w: Wiring) -> dict[str, Handler]:
 
     async def delivery_requested(session: AsyncSession, payload: dict[str, Any]) -> None:
         # The delivery waits for the next dispatch round; made once however often we are told.
-        await delivery_assign.request_delivery(
+        made = await delivery_assign.request_delivery(
             session, order_id=int(payload["order_id"]), now=utcnow()
         )
+        if made is not None:  # committed first, so that the board reading itself sees it
+            await session.commit()
+            await w.broker.publish(*delivery_board.delivery_changed(made))
 
     return {
         placement.ORDER_PLACED: order_placed,
@@ -223,8 +234,17 @@ def timers(w: Wiring) -> list[Timer]:
             await session.commit()
         return purged
 
+    async def tell_board(channel: str, message: dict[str, Any]) -> None:
+        """Live news of a committed assignment: lost if the broker fails, never the round."""
+        try:
+            await w.broker.publish(channel, message)
+        except Exception:
+            log.exception("could not publish to %s", channel)
+
     async def dispatch_round() -> int:
-        done = await delivery_rounds.run_round(w.db, policy=w.courier_policy, now=utcnow())
+        done = await delivery_rounds.run_round(
+            w.db, policy=w.courier_policy, now=utcnow(), publish=tell_board
+        )
         return done.assigned
 
     return [

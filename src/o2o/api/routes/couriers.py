@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
-from o2o.delivery import couriers, ingest_pg, positions, summary, tasks, tracking
+from o2o.delivery import board, couriers, ingest_pg, positions, summary, tasks, tracking
 from o2o.delivery.models import Delivery
 from o2o.delivery.policy import CourierPolicy
 from o2o.delivery.schemas import (
@@ -21,6 +21,7 @@ from o2o.delivery.schemas import (
     ShiftIn,
     TrackingRead,
 )
+from o2o.http import live
 from o2o.http.deps import kick_relay, providers_of
 from o2o.http.sse import channel_events
 from o2o.orders import service as orders_service
@@ -57,11 +58,14 @@ async def courier_shift(
 ) -> CourierMe:
     """Go on shift (optionally in a region, on a vehicle) or off it."""
     user_id = couriers.require_courier(principal)
-    await couriers.set_shift(
+    courier = await couriers.set_shift(
         session, user_id=user_id, on=body.on, region_id=body.region_id, vehicle=body.vehicle
     )
     me = await _me(request, session, user_id, principal.display_name)
     await session.commit()
+    await live.publish(
+        request, [board.changed(courier.region_id, what="shift", courier_id=user_id)]
+    )
     return me
 
 
@@ -79,17 +83,15 @@ async def courier_positions(
     done, messages = batch.recorded, batch.news
     stale = positions.is_stale(done.courier, now=now, policy=policy)
     await session.commit()
-    broker: Broker = request.app.state.broker
-    for channel, message in messages:
-        await broker.publish(channel, message)
+    await live.publish(request, messages)
     return PositionsRead(accepted=done.accepted, moved=done.moved, stale=stale)
 
 
 async def _task_answer(request: Request, session: SessionDep, principal: PrincipalDep,
                        delivery: Delivery) -> CourierMe:  # fmt: skip
-    del delivery
     me = await _me(request, session, principal.user_id, principal.display_name)
     await session.commit()
+    await live.publish(request, [board.delivery_changed(delivery)])
     kick_relay(request)
     return me
 

@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, Response
 
-from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
 from o2o.core.errors import DomainError
-from o2o.delivery import couriers, ingest_pg, positions, summary, tasks
+from o2o.delivery import board, couriers, ingest_pg, positions, summary, tasks
 from o2o.delivery.policy import CourierPolicy
 from o2o.delivery.schemas import PositionsIn
+from o2o.http import live
 from o2o.http.deps import IdPath, SessionDep, kick_relay, providers_of
 from o2o.regions import service as regions_service
 from o2o.web import deps, when
@@ -119,10 +119,11 @@ async def shift(
 ) -> Response:
     user_id = couriers.require_courier(viewer)
     try:
-        await couriers.set_shift(session, user_id=user_id, on=on)
+        me = await couriers.set_shift(session, user_id=user_id, on=on)
     except DomainError as exc:
         return await _refused(request, session, viewer, exc)
     await session.commit()
+    await live.publish(request, [board.changed(me.region_id, what="shift", courier_id=user_id)])
     return redirect(request, "/courier")
 
 
@@ -138,21 +139,21 @@ async def task_step(
     user_id = couriers.require_courier(viewer)
     try:
         if step == "accept":
-            await tasks.accept(session, delivery_id=delivery_id, courier_id=user_id)
+            done = await tasks.accept(session, delivery_id=delivery_id, courier_id=user_id)
         elif step == "decline":
-            await tasks.decline(session, delivery_id=delivery_id, courier_id=user_id)
+            done = await tasks.decline(session, delivery_id=delivery_id, courier_id=user_id)
         elif step == "pickup":
-            await tasks.pick_up(session, delivery_id=delivery_id, courier_id=user_id)
+            done = await tasks.pick_up(session, delivery_id=delivery_id, courier_id=user_id)
         elif step == "deliver":
-            await tasks.deliver(
+            done = await tasks.deliver(
                 session, delivery_id=delivery_id, courier_id=user_id, code_text=code
             )
         elif step == "fail":
-            await tasks.fail(
+            done = await tasks.fail(
                 session, delivery_id=delivery_id, courier_id=user_id, reason="customer unreachable"
             )
         else:
-            await tasks.give_back(
+            done = await tasks.give_back(
                 session,
                 delivery_id=delivery_id,
                 courier_id=user_id,
@@ -161,6 +162,7 @@ async def task_step(
     except DomainError as exc:
         return await _refused(request, session, viewer, exc)
     await session.commit()
+    await live.publish(request, [board.delivery_changed(done)])
     kick_relay(request)
     return redirect(request, "/courier")
 
@@ -181,7 +183,5 @@ async def send_positions(
     )
     done, news = batch.recorded, batch.news
     await session.commit()
-    broker: Broker = request.app.state.broker
-    for channel, message in news:
-        await broker.publish(channel, message)
+    await live.publish(request, news)
     return JSONResponse({"accepted": done.accepted, "moved": done.moved})
