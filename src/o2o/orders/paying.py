@@ -131,11 +131,18 @@ async def apply_payment(
         await service.refund(session, order, providers=providers, reason="order not fulfilled")
     claimed = sum(o.total for o in (*paid, *unhonoured))
     if payment.amount > claimed:
-        await _refund_unclaimed(session, payment=payment, amount=payment.amount - claimed)
+        await _refund_unclaimed(
+            session,
+            payment=payment,
+            amount=payment.amount - claimed,
+            prefix=providers.trade_no_prefix,
+        )
     return paid
 
 
-async def _refund_unclaimed(session: AsyncSession, *, payment: Payment, amount: int) -> None:
+async def _refund_unclaimed(
+    session: AsyncSession, *, payment: Payment, amount: int, prefix: str
+) -> None:
     """The provider took money for orders no longer on this payment (say, a checkout's other
     order moved to a new payment after one was cancelled while this one was pending, and the
     provider captured it anyway): it goes straight back to the payer, never kept."""
@@ -146,6 +153,7 @@ async def _refund_unclaimed(session: AsyncSession, *, payment: Payment, amount: 
         amount=amount,
         reason=reason,
         reference=f"payment:{payment.id}",
+        number_prefix=prefix,
     )
     await ledger_service.record_unallocated_refund(
         session,

@@ -197,6 +197,7 @@ async def refund(
         amount=amount,
         reason=reason,
         reference=order.reference,
+        number_prefix=providers.trade_no_prefix,
     )
     await ledger_service.record_refund(
         session,

@@ -19,7 +19,6 @@ or a crash converges on one refund. States::
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -29,6 +28,7 @@ from o2o.core.clock import utcnow
 from o2o.core.outbox import emit
 from o2o.payments.exceptions import PaymentNotSettled, RefundExceedsPaid, RefundNotRetryable
 from o2o.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from o2o.payments.numbers import DEFAULT_PREFIX, refund_number
 
 REFUND_TOPIC = "payment.refund"
 # Tries without an answer from the provider before the refund is shown as failed.
@@ -58,9 +58,11 @@ async def request(
     amount: int,
     reason: str,
     reference: str,
+    number_prefix: str = DEFAULT_PREFIX,
 ) -> Refund:
     """Decide a refund of ``amount``: counted at once against the payment, made later by the
-    worker. The refund (``pending``), or ``RefundExceedsPaid`` / ``PaymentNotSettled``."""
+    worker. The refund (``pending``), or ``RefundExceedsPaid`` / ``PaymentNotSettled``. Its
+    request number starts with the installation's ``number_prefix``."""
     if amount <= 0:
         raise RefundExceedsPaid("A refund must be at least one minor unit.", field="amount")
     raised = (
@@ -87,7 +89,7 @@ async def request(
         )
     row = Refund(
         payment_id=payment_id,
-        request_no=secrets.token_hex(8),
+        request_no=refund_number(number_prefix),
         amount=amount,
         reason=reason[:200],
         reference=reference,

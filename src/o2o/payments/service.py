@@ -28,14 +28,17 @@ from o2o.payments.models import (
     Refund,
     RefundStatus,
 )
+from o2o.payments.numbers import DEFAULT_PREFIX
 from o2o.payments.providers import Notice, PaymentProvider
 
 
 class Providers:
     """The providers this platform accepts, by name (wired in ``bootstrap``)."""
 
-    def __init__(self, *providers: PaymentProvider) -> None:
+    def __init__(self, *providers: PaymentProvider, trade_no_prefix: str = DEFAULT_PREFIX) -> None:
         self._by_name = {p.name: p for p in providers}
+        # What the numbers sent to providers start with (O2O_TRADE_NO_PREFIX).
+        self.trade_no_prefix = trade_no_prefix
 
     def get(self, name: str) -> PaymentProvider:
         provider = self._by_name.get(name)
@@ -212,12 +215,18 @@ async def refund(
     amount: int,
     reason: str,
     reference: str,
+    number_prefix: str = DEFAULT_PREFIX,
 ) -> Refund:
     """Decide a refund of ``amount`` (``refunds.request``): counted against the payment at
     once, so refunds together never exceed the amount paid, and made at the provider by the
-    worker after commit."""
+    worker after commit, under a number starting with ``number_prefix``."""
     return await refunds.request(
-        session, payment_id=payment_id, amount=amount, reason=reason, reference=reference
+        session,
+        payment_id=payment_id,
+        amount=amount,
+        reason=reason,
+        reference=reference,
+        number_prefix=number_prefix,
     )
 
 

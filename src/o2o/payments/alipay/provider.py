@@ -66,6 +66,9 @@ class AlipayProvider:
         """Raises ``ProviderMisconfigured`` (with what to set) when a setting is wrong."""
         return cls(AlipayConfig.from_settings(settings, gateway=gateway), transport=transport)
 
+    def _number(self, payment: Payment) -> str:
+        return out_trade_no(payment.id, self.config.trade_no_prefix)
+
     def _subject(self, payment: Payment) -> str:
         # Shown to the shopper in the Alipay app and in their bill.
         return f"O2O {payment.reference}"[:128]
@@ -77,7 +80,7 @@ class AlipayProvider:
             )
         if not 0 < payment.amount <= MAX_AMOUNT:
             raise AmountOutOfRange("Alipay takes 0.01 to 100,000,000.00 yuan.", field="amount")
-        number = out_trade_no(payment.id)
+        number = self._number(payment)
         biz: dict[str, object] = {
             "out_trade_no": number,
             "total_amount": to_yuan(payment.amount),
@@ -106,14 +109,14 @@ class AlipayProvider:
     async def query(self, session: AsyncSession, payment: Payment) -> Notice | None:
         try:
             node = await self._gateway.call(
-                "alipay.trade.query", {"out_trade_no": out_trade_no(payment.id)}
+                "alipay.trade.query", {"out_trade_no": self._number(payment)}
             )
         except ProviderRefused as exc:
             if exc.extra.get("sub_code") == TRADE_NOT_EXIST:  # nobody scanned the code
                 return None
             raise
         trade_no, status = node.get("trade_no"), node.get("trade_status")
-        if node.get("out_trade_no") != out_trade_no(payment.id) or not isinstance(trade_no, str):
+        if node.get("out_trade_no") != self._number(payment) or not isinstance(trade_no, str):
             raise ProviderAnswerInvalid("Alipay's query answer is for another trade.")
         try:
             amount = parse_yuan(str(node.get("total_amount", "")))
@@ -131,7 +134,7 @@ class AlipayProvider:
         """Alipay makes a refund once per ``out_request_no``: a retried request is a no-op.
         Alipay has no refund number of its own: ours is the trade's and the request's."""
         biz: dict[str, object] = {
-            "out_trade_no": out_trade_no(payment.id),
+            "out_trade_no": self._number(payment),
             "refund_amount": to_yuan(refund.amount),
             "out_request_no": refund.request_no,
         }
@@ -145,9 +148,7 @@ class AlipayProvider:
 
     async def close(self, session: AsyncSession, payment: Payment) -> None:
         try:
-            await self._gateway.call(
-                "alipay.trade.close", {"out_trade_no": out_trade_no(payment.id)}
-            )
+            await self._gateway.call("alipay.trade.close", {"out_trade_no": self._number(payment)})
         except ProviderRefused as exc:
             sub_code = exc.extra.get("sub_code")
             if sub_code == TRADE_NOT_EXIST:
@@ -160,4 +161,4 @@ class AlipayProvider:
             raise
 
     async def bill(self, session: AsyncSession, day: date) -> list[BillLine]:
-        return await bill.bill_lines(self._gateway, day)
+        return await bill.bill_lines(self._gateway, day, self.config.trade_no_prefix)

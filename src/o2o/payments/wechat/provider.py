@@ -68,6 +68,9 @@ class WechatPayProvider:
         self._clock = clock
         self._gateway = Gateway(config, transport=transport, clock=clock)
 
+    def _number(self, payment: Payment) -> str:
+        return out_trade_no(payment.id, self.config.trade_no_prefix)
+
     async def create(self, session: AsyncSession, payment: Payment) -> Charge:
         if payment.currency != CURRENCY:
             raise CurrencyNotSupported(
@@ -79,7 +82,7 @@ class WechatPayProvider:
             "mchid": self.config.mchid,
             # What the payer reads in WeChat (1 to 127 characters).
             "description": f"O2O订单 {payment.reference.rpartition(':')[2]}"[:127],
-            "out_trade_no": out_trade_no(payment.id),
+            "out_trade_no": self._number(payment),
             "notify_url": self.config.notify_url,
             "amount": {"total": payment.amount, "currency": CURRENCY},
         }
@@ -108,7 +111,7 @@ class WechatPayProvider:
     async def query(self, session: AsyncSession, payment: Payment) -> Notice | None:
         answer = await self._gateway.call(
             "GET",
-            f"/v3/pay/transactions/out-trade-no/{out_trade_no(payment.id)}",
+            f"/v3/pay/transactions/out-trade-no/{self._number(payment)}",
             query={"mchid": self.config.mchid},
         )
         if answer.status == 404:
@@ -123,7 +126,7 @@ class WechatPayProvider:
                 reason="foreign_merchant",
             )
         try:
-            notice = notification.notice_of(data)
+            notice = notification.notice_of(data, self.config.trade_no_prefix)
         except InvalidNotification as exc:
             raise ProviderAnswerInvalid(
                 exc.detail, provider=NAME, reason="malformed_response"
@@ -136,7 +139,7 @@ class WechatPayProvider:
 
     async def refund(self, session: AsyncSession, payment: Payment, refund: Refund) -> str:
         body: dict[str, Any] = {
-            "out_trade_no": out_trade_no(payment.id),
+            "out_trade_no": self._number(payment),
             # Our request number: WeChat Pay refunds a repeated out_refund_no only once.
             "out_refund_no": refund.request_no,
             "amount": {"refund": refund.amount, "total": payment.amount, "currency": CURRENCY},
@@ -161,7 +164,7 @@ class WechatPayProvider:
         try:
             answer = await self._gateway.call(
                 "POST",
-                f"/v3/pay/transactions/out-trade-no/{out_trade_no(payment.id)}/close",
+                f"/v3/pay/transactions/out-trade-no/{self._number(payment)}/close",
                 body={"mchid": self.config.mchid},
             )
         except ProviderError as exc:
@@ -183,7 +186,7 @@ class WechatPayProvider:
         lines: list[BillLine] = []
         for bill_date in (day, day + timedelta(days=1)):
             for row in await self._bill_rows(bill_date):
-                payment_id = payment_id_of(row.out_trade_no)
+                payment_id = payment_id_of(row.out_trade_no, self.config.trade_no_prefix)
                 if payment_id is None or not start <= row.at < end:
                     continue  # another system's trade on the same mchid, or another day
                 lines.append(
