@@ -3,7 +3,7 @@
 A request is a form of the common parameters plus ``biz_content`` (the method's JSON), signed
 with the application's key. The answer is ``{"<method>_response": {...}, "sign": "..."}``, the
 signature over the node's exact text, checked with Alipay's public key. Any failure raises a
-``ProviderError``: the caller's transaction then rolls back and nothing changed on our side.
+``ProviderError``; the caller records what it means (a failed attempt, a refund to ask again).
 """
 
 from __future__ import annotations
@@ -90,13 +90,11 @@ class Gateway:
         except httpx.HTTPError as exc:
             log.warning("alipay %s: %s", method, exc)
             raise ProviderUnavailable(
-                f"Alipay could not be reached ({type(exc).__name__}); nothing was changed. "
-                "Try again in a moment."
+                f"Alipay could not be reached ({type(exc).__name__}). Try again in a moment."
             ) from exc
         if response.status_code != 200:
             raise ProviderUnavailable(
-                f"Alipay answered HTTP {response.status_code}; nothing was changed. "
-                "Try again in a moment."
+                f"Alipay answered HTTP {response.status_code}. Try again in a moment."
             )
         return answer_node(method, response.content, self._config)
 

@@ -24,7 +24,6 @@ from o2o.payments.exceptions import (
     CurrencyNotSupported,
     InvalidNotification,
     ProviderAnswerInvalid,
-    ProviderError,
     ProviderRefused,
     ProviderUnavailable,
 )
@@ -157,19 +156,16 @@ class WechatPayProvider:
         return refund_id
 
     async def close(self, session: AsyncSession, payment: Payment) -> None:
-        """Best effort: the payment is already closed on our side. If WeChat Pay cannot be told
-        (or the shopper paid at the last moment), a late notification still settles it and the
-        orders' paying step refunds what it can no longer honour; ``time_expire`` ends the
-        trade at WeChat Pay anyway. Failing here would block a cancellation on the network."""
-        try:
-            answer = await self._gateway.call(
-                "POST",
-                f"/v3/pay/transactions/out-trade-no/{self._number(payment)}/close",
-                body={"mchid": self.config.mchid},
-            )
-        except ProviderError as exc:
-            log.warning("could not close WeChat Pay trade of payment %s: %s", payment.id, exc)
-            return
+        """The payment is already closed on our side (the worker calls this after commit).
+        WeChat Pay not reached: ``ProviderUnavailable`` (the worker tries again later). A
+        definite answer ends it: closed, never created, or paid at the last moment (a late
+        notification settles it and the orders refund what they no longer honour);
+        ``time_expire`` ends the trade at WeChat Pay anyway."""
+        answer = await self._gateway.call(
+            "POST",
+            f"/v3/pay/transactions/out-trade-no/{self._number(payment)}/close",
+            body={"mchid": self.config.mchid},
+        )
         if answer.status not in (200, 204) and answer.code != "ORDER_CLOSED":
             log.warning(
                 "WeChat Pay did not close payment %s: %s %s",
