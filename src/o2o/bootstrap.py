@@ -27,6 +27,7 @@ from o2o.api.routes import (
     orders,
     payments,
     reconciliation,
+    refunds,
     regions,
     returns,
     settlements,
@@ -136,6 +137,7 @@ def create_app(
         store_orders,
         settlements,
         reconciliation,
+        refunds,
         notifications,
         webhooks,
     ):

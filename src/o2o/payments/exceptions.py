@@ -88,6 +88,10 @@ class PaymentInProgress(Conflict):
     title = "The payment is being created"
 
 
+class RefundNotFound(NotFound):
+    code = "refund_not_found"
+
+
 class RefundNotRetryable(Conflict):
     code = "refund_not_retryable"
     title = "Only a failed refund can be retried"

@@ -26,7 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
 from o2o.core.outbox import emit
-from o2o.payments.exceptions import PaymentNotSettled, RefundExceedsPaid, RefundNotRetryable
+from o2o.payments.exceptions import (
+    PaymentNotSettled,
+    RefundExceedsPaid,
+    RefundNotFound,
+    RefundNotRetryable,
+)
 from o2o.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from o2o.payments.numbers import DEFAULT_PREFIX, refund_number
 
@@ -167,12 +172,19 @@ async def note_attempt(session: AsyncSession, *, refund_id: int, error: str) -> 
 
 
 async def retry(session: AsyncSession, *, refund_id: int) -> Refund:
-    """Send a failed refund to the provider again, with its own request number."""
+    """Send a failed refund to the provider again (an operator's decision), under its own
+    request number: the provider treats the same number as the same refund, so a retry can
+    never refund twice. The move is a conditional update: of two concurrent retries one wins,
+    the other is ``RefundNotRetryable``. The worker makes it after commit (``REFUND_TOPIC``)."""
     moved = await _move(session, refund_id, R.PENDING, attempts=0, completed_at=None)
     row = await session.get(Refund, refund_id, populate_existing=True)
-    if row is None or not moved:
-        state = "missing" if row is None else row.status.value
-        raise RefundNotRetryable(f"Refund {refund_id} is {state}; only a failed one is retried.")
+    if row is None:
+        raise RefundNotFound(f"There is no refund {refund_id}.")
+    if not moved:
+        raise RefundNotRetryable(
+            f"Refund {refund_id} is {row.status.value}; only a failed one is retried.",
+            refund_status=row.status.value,
+        )
     emit(session, REFUND_TOPIC, {"refund_id": row.id})
     return row
 

@@ -21,6 +21,7 @@ from o2o.payments.exceptions import (
     ProviderAnswerInvalid,
     ProviderRefused,
     ProviderUnavailable,
+    RefundNotFound,
     UnknownProvider,
 )
 from o2o.payments.models import (
@@ -352,6 +353,18 @@ async def carry_out_refund(
         return RefundAttempt(RefundStatus.FAILED, error)
     await refunds.succeed(session, refund_id=row.id, provider_refund_no=number)
     return RefundAttempt(RefundStatus.SUCCEEDED)
+
+
+async def get_refund(session: AsyncSession, *, refund_id: int) -> Refund:
+    row = await session.get(Refund, refund_id, populate_existing=True)
+    if row is None:
+        raise RefundNotFound(f"There is no refund {refund_id}.")
+    return row
+
+
+async def retry_refund(session: AsyncSession, *, refund_id: int) -> Refund:
+    """An operator retries a failed refund (``refunds.retry``): pending again, same number."""
+    return await refunds.retry(session, refund_id=refund_id)
 
 
 async def refunds_of(session: AsyncSession, *, payment_id: int) -> list[Refund]:
