@@ -331,20 +331,36 @@ async def carry_out_refund(
 ) -> RefundAttempt:
     """Ask the provider for a pending refund, with its request number, and record the answer.
 
-    Made: succeeded. Refused (a signed failure, the demo wallet's refusal): failed, to be
-    retried by an operator. No usable answer (timeout, 5xx, an unverifiable answer): still
-    pending, the attempt counted; the caller commits that and tries again later with the same
-    number (the provider makes a repeated number once). Nothing here is locked while the
-    provider answers: the refund and its payment are only read before the call."""
+    Made: succeeded. A definite refusal (a signed failure such as insufficient balance or a
+    closed trade, the demo wallet's refusal): failed at once, to be retried by an operator.
+    An answer that may not be final (timeout, network, 5xx, the provider's system error, an
+    unverifiable answer): the refund is queried first (``query_refund``), since it may have
+    been made all the same: made is succeeded, reported failed is failed; not there (or no
+    answer to the query either) leaves it pending, the attempt counted, for the caller to
+    commit and try again later with the same number (the provider makes a repeated number
+    once). Nothing here is locked while the provider answers: the refund and its payment are
+    only read before the calls."""
     found = await refunds.due(session, refund_id=refund_id)
     if found is None:
         row = await session.get(Refund, refund_id)
         return RefundAttempt(row.status if row else RefundStatus.FAILED, "not pending")
     row, payment = found
+    provider = providers.get(payment.provider)
     try:
-        number = await providers.get(payment.provider).refund(session, payment, row)
+        number = await provider.refund(session, payment, row)
     except (ProviderUnavailable, ProviderAnswerInvalid) as exc:
         error = f"{exc.code}: {exc.detail}"
+        try:
+            made = await provider.query_refund(session, payment, row)
+        except ProviderRefused as refused:
+            error = f"{refused.code}: {refused.detail}"
+            await refunds.fail(session, refund_id=row.id, error=error)
+            return RefundAttempt(RefundStatus.FAILED, error)
+        except DomainError as unknown:
+            made, error = None, f"{error}; query: {unknown.code}: {unknown.detail}"
+        if made is not None:
+            await refunds.succeed(session, refund_id=row.id, provider_refund_no=made)
+            return RefundAttempt(RefundStatus.SUCCEEDED)
         status = await refunds.note_attempt(session, refund_id=row.id, error=error)
         return RefundAttempt(status, error)
     except DomainError as exc:

@@ -25,6 +25,10 @@ from o2o.payments.exceptions import ProviderAnswerInvalid, ProviderRefused, Prov
 
 log = logging.getLogger("o2o.payments.alipay")
 SUCCESS = "10000"
+# Alipay's own failure (20000, "Service Currently Unavailable", or these sub_codes): the call
+# may or may not have been carried out, so it is no answer, not a refusal.
+UNKNOWN_OUTCOME = "20000"
+SYSTEM_ERRORS = frozenset({"ACQ.SYSTEM_ERROR", "aop.ACQ.SYSTEM_ERROR", "isp.unknow-error"})
 MAX_ANSWER = 256 * 1024  # answers are a few hundred bytes; a bill file is downloaded apart
 MAX_BILL = 20 * 1024 * 1024
 
@@ -149,6 +153,14 @@ def answer_node(method: str, content: bytes, config: AlipayConfig) -> dict[str, 
     if code != SUCCESS:
         sub_code = str(node.get("sub_code", ""))
         message = str(node.get("sub_msg") or node.get("msg") or "no message")
+        if code == UNKNOWN_OUTCOME or sub_code in SYSTEM_ERRORS:
+            log.warning("alipay %s: system error %s %s", method, code, sub_code)
+            raise ProviderUnavailable(
+                f"Alipay failed on {method}: {message} ({sub_code or code}). Try again in a "
+                "moment.",
+                provider_code=code,
+                sub_code=sub_code or None,
+            )
         raise ProviderRefused(
             f"Alipay refused {method}: {message} ({sub_code or code}).",
             provider_code=code,

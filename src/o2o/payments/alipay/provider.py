@@ -42,6 +42,8 @@ log = logging.getLogger("o2o.payments.alipay")
 NAME = "alipay"
 TRADE_NOT_EXIST = "ACQ.TRADE_NOT_EXIST"
 TRADE_STATUS_ERROR = "ACQ.TRADE_STATUS_ERROR"
+REFUND_QUERY = "alipay.trade.fastpay.refund.query"
+REFUND_SUCCESS = "REFUND_SUCCESS"
 # time_expire must lie between one minute and fifteen days ahead.
 MIN_EXPIRY, MAX_EXPIRY = timedelta(minutes=1), timedelta(days=15)
 
@@ -144,6 +146,38 @@ class AlipayProvider:
         trade_no = node.get("trade_no")
         if not isinstance(trade_no, str) or not trade_no:
             raise ProviderAnswerInvalid("Alipay's refund answer has no trade number.")
+        return f"{trade_no}-{refund.request_no}"[:64]
+
+    async def query_refund(
+        self, session: AsyncSession, payment: Payment, refund: Refund
+    ) -> str | None:
+        """``alipay.trade.fastpay.refund.query`` for the refund's ``out_request_no``: made when
+        Alipay answers with that number and its amount (``refund_status`` REFUND_SUCCESS or
+        absent, as Alipay documents); not made when the answer has no refund in it (or there
+        is no trade at all)."""
+        biz = {"out_trade_no": self._number(payment), "out_request_no": refund.request_no}
+        try:
+            node = await self._gateway.call(REFUND_QUERY, biz)
+        except ProviderRefused as exc:
+            if exc.extra.get("sub_code") == TRADE_NOT_EXIST:
+                return None
+            raise
+        if node.get("out_trade_no") != self._number(payment):
+            raise ProviderAnswerInvalid("Alipay's refund query answer is for another trade.")
+        if node.get("out_request_no") != refund.request_no or "refund_amount" not in node:
+            return None
+        try:
+            amount = parse_yuan(str(node["refund_amount"]))
+        except ValueError as exc:
+            raise ProviderAnswerInvalid("Alipay's refund query has no refund amount.") from exc
+        if amount != refund.amount or node.get("refund_status") not in (None, REFUND_SUCCESS):
+            raise ProviderAnswerInvalid(
+                f"Alipay reports refund {refund.request_no} as {node.get('refund_status')} of "
+                f"{amount}, not {refund.amount}."
+            )
+        trade_no = node.get("trade_no")
+        if not isinstance(trade_no, str) or not trade_no:
+            raise ProviderAnswerInvalid("Alipay's refund query answer has no trade number.")
         return f"{trade_no}-{refund.request_no}"[:64]
 
     async def close(self, session: AsyncSession, payment: Payment) -> None:

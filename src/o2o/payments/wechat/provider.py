@@ -37,12 +37,18 @@ from o2o.payments.wechat.trade_no import out_trade_no, payment_id_of
 
 NAME = "wechat"
 CURRENCY = "CNY"
+# Error codes after which the call may or may not have been carried out (WeChat Pay's 5xx and
+# 429 are already "no answer" in the gateway).
+UNKNOWN_OUTCOME = frozenset({"SYSTEM_ERROR", "FREQUENCY_LIMITED"})
+# A refund's states that mean it will not be made (the money stays with the merchant).
+REFUND_FAILED = frozenset({"CLOSED", "ABNORMAL"})
 log = logging.getLogger("o2o.payments.wechat")
 
 
 def _refused(answer: Answer, what: str) -> ProviderRefused:
     return ProviderRefused(
-        f"WeChat Pay refused to {what}: {answer.message or answer.code or answer.status}.",
+        f"WeChat Pay refused to {what}: {answer.message or answer.status}"
+        + (f" ({answer.code})." if answer.code else "."),
         provider="wechat",
         provider_code=answer.code or None,
     )
@@ -147,11 +153,63 @@ class WechatPayProvider:
             body["reason"] = refund.reason[:80]
         answer = await self._gateway.call("POST", "/v3/refund/domestic/refunds", body=body)
         refund_id = answer.data.get("refund_id")
+        if answer.code in UNKNOWN_OUTCOME:
+            # WeChat Pay's own failure: the refund may have been made; ask before deciding.
+            raise ProviderUnavailable(
+                f"WeChat Pay failed on the refund: {answer.message or answer.code}.",
+                provider=NAME,
+                reason="system_error",
+                provider_code=answer.code,
+            )
         if answer.status != 200:
+            raise _refused(answer, "refund")
+        if answer.data.get("status") in REFUND_FAILED:
             raise _refused(answer, "refund")
         if not isinstance(refund_id, str) or not refund_id:
             raise ProviderAnswerInvalid(
                 "WeChat Pay gave no refund_id.", provider=NAME, reason="malformed_response"
+            )
+        return refund_id
+
+    async def query_refund(
+        self, session: AsyncSession, payment: Payment, refund: Refund
+    ) -> str | None:
+        """``GET /v3/refund/domestic/refunds/{out_refund_no}``: made when WeChat Pay has it
+        (SUCCESS, or PROCESSING: accepted, the money on its way, as a refund's own answer);
+        ``ProviderRefused`` when CLOSED or ABNORMAL; None when it has no such refund."""
+        answer = await self._gateway.call("GET", f"/v3/refund/domestic/refunds/{refund.request_no}")
+        if answer.status == 404 and answer.code == "RESOURCE_NOT_EXISTS":
+            return None
+        if answer.code in UNKNOWN_OUTCOME:
+            raise ProviderUnavailable(
+                f"WeChat Pay failed on the refund query: {answer.message or answer.code}.",
+                provider=NAME,
+                reason="system_error",
+            )
+        if answer.status != 200:
+            raise _refused(answer, "report the refund")
+        data = answer.data
+        if data.get("out_refund_no") != refund.request_no or data.get(
+            "out_trade_no"
+        ) != self._number(payment):
+            raise ProviderAnswerInvalid(
+                "WeChat Pay answered about another refund.", provider=NAME, reason="mismatch"
+            )
+        amount = data.get("amount")
+        if not isinstance(amount, dict) or amount.get("refund") != refund.amount:
+            raise ProviderAnswerInvalid(
+                "WeChat Pay reports another refund amount.", provider=NAME, reason="mismatch"
+            )
+        status, refund_id = data.get("status"), data.get("refund_id")
+        if status in REFUND_FAILED:
+            raise ProviderRefused(
+                f"WeChat Pay reports refund {refund.request_no} as {status}.",
+                provider=NAME,
+                provider_code=str(status),
+            )
+        if status not in ("SUCCESS", "PROCESSING") or not isinstance(refund_id, str):
+            raise ProviderAnswerInvalid(
+                "WeChat Pay's refund answer is malformed.", provider=NAME, reason="malformed"
             )
         return refund_id
 
