@@ -30,6 +30,7 @@ from o2o.api.routes import (
     orders,
     payments,
     reconciliation,
+    refunds,
     regions,
     returns,
     settlements,
@@ -141,6 +142,7 @@ def create_app(
         store_orders,
         settlements,
         reconciliation,
+        refunds,
         notifications,
         webhooks,
     ):
@@ -196,7 +198,7 @@ def payment_providers(
             f"O2O_PAYMENT_PROVIDERS must name at least one of {', '.join(build)}; "
             f"{', '.join(unknown) or 'it is empty'} is not a provider."
         )
-    return Providers(*(build[name]() for name in names))
+    return Providers(*(build[name]() for name in names), trade_no_prefix=settings.trade_no_prefix)
 
 
 def alipay_provider(settings: Settings, sandbox: AlipaySandbox | None) -> AlipayProvider:

@@ -1,6 +1,6 @@
 """When Alipay cannot be reached, answers with a failure, or an answer is not Alipay's: the
-shopper gets a clear 5xx problem (never a 500) and nothing is created; a currency Alipay does
-not take is refused before it is asked."""
+shopper gets a clear 5xx problem (never a 500), the attempt is recorded failed and the order
+is free to be paid again; a currency Alipay does not take is refused before it is asked."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
+from o2o.core.outbox_models import OutboxMessage
 from o2o.payments.alipay import AlipayProvider
 from o2o.payments.alipay.config import AlipayConfig
 from o2o.payments.exceptions import CurrencyNotSupported, ProviderRefused
-from o2o.payments.models import Payment
-from o2o.payments.service import Providers
+from o2o.payments.models import Payment, PaymentStatus
+from o2o.payments.service import CLOSE_TOPIC, Providers
 from o2o.sandbox.alipay import AlipaySandbox
 from o2o.sandbox.alipay.keys import new_key
 from tests.orders.scene import make_scene, place
@@ -47,7 +48,7 @@ def _forged(request: httpx.Request) -> httpx.Response:
         (httpx.MockTransport(_forged), 502, "provider_answer_invalid"),
     ],
 )
-async def test_an_unreachable_or_forged_gateway_answers_a_problem_and_creates_nothing(
+async def test_an_unreachable_or_forged_gateway_answers_a_problem_and_the_attempt_fails(
     alipay: tuple[FastAPI, AlipaySandbox],
     alipay_client: httpx.AsyncClient,
     session: AsyncSession,
@@ -60,8 +61,6 @@ async def test_an_unreachable_or_forged_gateway_answers_a_problem_and_creates_no
     app.state.payment_providers = Providers(AlipayProvider(provider.config, transport=network))
     scene = await make_scene(session)
     placed = (await place(alipay_client, scene)).json()
-    before = await session.scalar(select(func.count()).select_from(Payment))
-
     started = await alipay_client.post(
         f"/api/v1/orders/{placed['id']}/payments",
         json={"provider": "alipay"},
@@ -71,7 +70,17 @@ async def test_an_unreachable_or_forged_gateway_answers_a_problem_and_creates_no
     assert started.status_code == status, started.text
     assert started.headers["content-type"] == "application/problem+json"
     assert started.json()["code"] == code
-    assert await session.scalar(select(func.count()).select_from(Payment)) == before
+    [attempt] = list(
+        await session.scalars(select(Payment).execution_options(populate_existing=True))
+    )
+    assert (attempt.status, attempt.qr_payload) == (PaymentStatus.FAILED, "")
+    # Alipay may have opened the trade before the answer was lost: its close is queued
+    closes = await session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.topic == CLOSE_TOPIC, OutboxMessage.processed_at.is_(None))
+    )
+    assert closes == 1
     order = await alipay_client.get(f"/api/v1/orders/{placed['id']}", headers=scene.shopper_headers)
     assert (order.json()["status"], order.json()["payment_id"]) == ("placed", None)
 

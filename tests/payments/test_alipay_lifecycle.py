@@ -187,6 +187,9 @@ async def test_cancelling_closes_the_trade_and_a_late_payment_is_refunded(
         f"/api/v1/orders/{scanned['id']}/cancel", headers=scene.shopper_headers
     )
     assert cancel.status_code == 200, cancel.text
+    # the worker closes it after the cancel committed (the cancel never waits on Alipay)
+    assert sandbox.trade(out_trade_no(payment)).status == "WAIT_BUYER_PAY"
+    assert await app.state.relay.drain() >= 1
     assert sandbox.trade(out_trade_no(payment)).status == "TRADE_CLOSED"
     wallet = await alipay_client.post(
         f"/sandbox/alipay/qr/{sandbox.trade(out_trade_no(payment)).code}/pay"

@@ -150,7 +150,10 @@ async def test_cancelling_closes_the_trade_at_wechat_pay(
         f"/api/v1/orders/{order_id}/cancel", headers=scene.shopper_headers
     )
     assert cancelled.status_code == 200, cancelled.text
+    # closed by the worker after the cancel committed
     trade = wechat.sim.trade(trade_no(payment))
+    assert trade.state == "NOTPAY"
+    await wechat.app.state.relay.drain()
     assert trade.state == "CLOSED"
     # the QR can no longer be paid
     assert await wechat.sim.pay(trade_no(payment)) is None

@@ -110,7 +110,10 @@ async def test_choosing_another_way_to_pay_closes_the_wechat_trade(
         assert switched.status_code == 303
         page = await client.get(f"/orders/{order_id}/pay")
         assert 'href="/wallet/demo/' in page.text
+    # the worker closes the replaced trade after the switch committed
     (trade,) = sandbox.simulator.trades.values()
+    assert trade.state == "NOTPAY"
+    await app.state.relay.drain()
     assert trade.state == "CLOSED"
 
 

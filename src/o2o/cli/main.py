@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from o2o.cli import bench, check, demo, ledger, run, worker
+from o2o.cli import bench, check, demo, ledger, payments, run, worker
 from o2o.cli.common import console
 from o2o.core.errors import DomainError
 from o2o.payments.exceptions import ProviderMisconfigured
@@ -23,6 +23,7 @@ app.add_typer(demo.seed_app, name="seed")
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(check.check_app, name="check")
 app.add_typer(ledger.ledger_app, name="ledger")
+app.add_typer(payments.payments_app, name="payments")
 
 
 def main() -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# An installation's prefix of the numbers it sends payment providers (``trade_no_prefix``).
+# Ending in a letter keeps prefixes apart: with "A" and "A1" allowed, "A1" + payment 5 and
+# "A" + payment 15 would both be "A15"; a letter cannot be read as part of a payment id.
+TRADE_NO_PREFIX = re.compile(r"[A-Za-z0-9]{0,7}[A-Za-z]")
 
 
 class Settings(BaseSettings):
@@ -66,6 +72,11 @@ class Settings(BaseSettings):
     # Payment providers shoppers may choose, the first the default (JSON in the environment:
     # O2O_PAYMENT_PROVIDERS='["alipay","demo"]'). Each one's settings are checked at start-up.
     payment_providers: list[str] = Field(default_factory=lambda: ["demo"], min_length=1)
+    # What every merchant order number (out_trade_no) and refund number this installation
+    # sends a provider starts with: give each installation (staging, production) sharing one
+    # Alipay or WeChat Pay merchant account its own. 1 to 8 letters and digits, ending in a
+    # letter, so that no installation's numbers can be read as another's.
+    trade_no_prefix: str = "O2O"
     # Alipay face-to-face payment (docs/payments.md): the application's id, its RSA private key
     # and Alipay's public key (PEM files, or the bare base64 Alipay's key tool writes).
     alipay_app_id: str = ""
@@ -86,6 +97,16 @@ class Settings(BaseSettings):
     wechat_platform_serial: str = ""  # its id (PUB_KEY_ID_…) or certificate serial
     wechat_api_base: str = "https://api.mch.weixin.qq.com"
     wechat_notify_url: str = ""  # empty: {base_url}/api/v1/payments/wechat/notify
+
+    @field_validator("trade_no_prefix")
+    @classmethod
+    def _trade_no_prefix(cls, value: str) -> str:
+        if not TRADE_NO_PREFIX.fullmatch(value):
+            raise ValueError(
+                f"O2O_TRADE_NO_PREFIX={value!r}: use 1 to 8 letters and digits (A-Z, a-z, "
+                "0-9) ending in a letter, such as O2O or STG1A"
+            )
+        return value
 
     @property
     def is_sqlite(self) -> bool:

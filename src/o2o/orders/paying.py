@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
+from o2o.core.errors import DomainError
 from o2o.core.outbox import emit
 from o2o.ledger import service as ledger_service
 from o2o.orders import service
@@ -16,7 +17,8 @@ from o2o.orders.exceptions import NotPayable
 from o2o.orders.models import Fulfilment, Order, OrderStatus
 from o2o.orders.policy import OrderPolicy
 from o2o.payments import service as payments_service
-from o2o.payments.models import Payment, PaymentStatus
+from o2o.payments.exceptions import PaymentInProgress
+from o2o.payments.models import OPEN, Payment, PaymentStatus
 from o2o.payments.service import Providers
 from o2o.redemption import service as redemption_service
 from o2o.redemption.models import CodeKind
@@ -34,7 +36,56 @@ async def start_payment(
     now: datetime | None = None,
 ) -> Payment:
     """A payment for every unpaid order of the order's checkout (they are paid together).
-    Asking again while one is pending returns it, so a shopper who reloads sees the same QR."""
+    Asking again while one is pending returns it, so a shopper who reloads sees the same QR.
+
+    The one use case that owns its transactions, because the provider is asked in the middle
+    and no lock may be held meanwhile: call it with nothing uncommitted. (1) ``begin_payment``
+    records the payment ``creating`` and links the orders, committed, the order's lock
+    released; (2) the provider is asked for the charge, outside any transaction; (3) the QR is
+    recorded (``pending``) and left for the caller to commit, or, when the provider refused or
+    gave no answer, the attempt is recorded ``failed``, the orders are freed for a new try,
+    that is committed and the provider's error raised (502/503 problem details)."""
+    provider = providers.get(provider_name)
+    payment = await begin_payment(
+        session,
+        order_id=order_id,
+        shopper_id=shopper_id,
+        provider_name=provider.name,
+        providers=providers,
+        now=now,
+    )
+    if payment.status != PaymentStatus.CREATING:
+        return payment  # the pending one, already charged
+    await session.commit()
+    try:
+        charge = await payments_service.charge(session, provider=provider, payment=payment)
+    except DomainError as exc:
+        await session.rollback()  # whatever the demo wallet wrote before it failed
+        await payments_service.fail_charge(session, payment=payment, error=exc)
+        await _free_orders(session, payment_id=payment.id)
+        await session.commit()
+        raise
+    if not await payments_service.record_charge(session, payment=payment, charge=charge):
+        # Cancelled (or replaced) while the provider answered: its trade is being closed.
+        raise NotPayable("The order was cancelled while its payment was being created.")
+    return payment
+
+
+async def begin_payment(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    shopper_id: int,
+    provider_name: str,
+    providers: Providers,
+    now: datetime | None = None,
+) -> Payment:
+    """The first step of ``start_payment``, in one transaction under the order's lock: the
+    pending payment that already covers the checkout with this provider (returned as is), or
+    a new one ``creating`` linked to every unpaid order of the checkout. A payment another
+    request is still creating is ``PaymentInProgress``, so two starts make one provider
+    trade; one left ``creating`` by a request that is gone, or for another provider, is
+    closed (its trade closed at the provider after commit)."""
     now = now or utcnow()
     provider = providers.get(provider_name)
     order = await service.order_of_shopper(session, order_id=order_id, shopper_id=shopper_id)
@@ -53,18 +104,20 @@ async def start_payment(
     if order.payment_id is not None:
         current = await payments_service.get_payment(session, payment_id=order.payment_id)
         covered = all(o.payment_id == current.id for o in unpaid)
-        if (
-            current.status == PaymentStatus.PENDING
-            and current.provider == provider.name
-            and covered
-        ):
+        same = current.provider == provider.name and covered
+        if current.status == PaymentStatus.PENDING and same:
             return current
-        if current.status == PaymentStatus.PENDING:
-            await payments_service.close_payment(
-                session, provider=providers.get(current.provider), payment=current
+        if current.status == PaymentStatus.CREATING and not payments_service.is_stale(
+            current, now=now
+        ):
+            raise PaymentInProgress(
+                "This order's payment is being created; try again in a moment.",
+                payment_id=current.id,
             )
+        if current.status in OPEN:
+            await payments_service.close_payment(session, payment=current)
     holds = [o.hold_until for o in unpaid if o.hold_until is not None]
-    payment = await payments_service.create_payment(
+    payment = await payments_service.intend_payment(
         session,
         provider=provider,
         reference=f"checkout:{order.checkout_ref}",
@@ -77,6 +130,15 @@ async def start_payment(
         update(Order).where(Order.id.in_([o.id for o in unpaid])).values(payment_id=payment.id)
     )
     return payment
+
+
+async def _free_orders(session: AsyncSession, *, payment_id: int) -> None:
+    """The placed orders of a failed payment may be paid afresh (a new payment, a new number)."""
+    await session.execute(
+        update(Order)
+        .where(Order.payment_id == payment_id, Order.status == S.PLACED)
+        .values(payment_id=None)
+    )
 
 
 async def apply_payment(
@@ -131,11 +193,18 @@ async def apply_payment(
         await service.refund(session, order, providers=providers, reason="order not fulfilled")
     claimed = sum(o.total for o in (*paid, *unhonoured))
     if payment.amount > claimed:
-        await _refund_unclaimed(session, payment=payment, amount=payment.amount - claimed)
+        await _refund_unclaimed(
+            session,
+            payment=payment,
+            amount=payment.amount - claimed,
+            prefix=providers.trade_no_prefix,
+        )
     return paid
 
 
-async def _refund_unclaimed(session: AsyncSession, *, payment: Payment, amount: int) -> None:
+async def _refund_unclaimed(
+    session: AsyncSession, *, payment: Payment, amount: int, prefix: str
+) -> None:
     """The provider took money for orders no longer on this payment (say, a checkout's other
     order moved to a new payment after one was cancelled while this one was pending, and the
     provider captured it anyway): it goes straight back to the payer, never kept."""
@@ -146,6 +215,7 @@ async def _refund_unclaimed(session: AsyncSession, *, payment: Payment, amount: 
         amount=amount,
         reason=reason,
         reference=f"payment:{payment.id}",
+        number_prefix=prefix,
     )
     await ledger_service.record_unallocated_refund(
         session,

@@ -27,7 +27,7 @@ from o2o.orders.exceptions import (
 )
 from o2o.orders.models import Fulfilment, Order, OrderEvent, OrderLine, OrderStatus
 from o2o.payments import service as payments_service
-from o2o.payments.models import PaymentStatus, Refund
+from o2o.payments.models import OPEN, PaymentStatus, Refund
 from o2o.payments.service import Providers
 from o2o.redemption import service as redemption_service
 
@@ -197,6 +197,7 @@ async def refund(
         amount=amount,
         reason=reason,
         reference=order.reference,
+        number_prefix=providers.trade_no_prefix,
     )
     await ledger_service.record_refund(
         session,
@@ -253,10 +254,8 @@ async def unwind(
         await reservations.release(session, reference=order.reference, now=now)
         if order.payment_id is not None:
             payment = await payments_service.get_payment(session, payment_id=order.payment_id)
-            if payment.status == PaymentStatus.PENDING:
-                await payments_service.close_payment(
-                    session, provider=providers.get(payment.provider), payment=payment
-                )
+            if payment.status in OPEN:
+                await payments_service.close_payment(session, payment=payment)
                 await session.execute(
                     update(Order)
                     .where(

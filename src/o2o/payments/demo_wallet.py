@@ -180,6 +180,20 @@ class DemoWallet:
         await session.flush()
         return f"{done.trade_no}-R{refund.request_no}"
 
+    async def query_refund(
+        self, session: AsyncSession, payment: Payment, refund: Refund
+    ) -> str | None:
+        trade = await self._trade(session, payment.id)
+        if trade is None:
+            return None
+        made = await session.scalar(
+            select(DemoWalletRefund.id).where(
+                DemoWalletRefund.trade_id == trade.id,
+                DemoWalletRefund.request_no == refund.request_no,
+            )
+        )
+        return None if made is None else f"{trade.trade_no}-R{refund.request_no}"
+
     async def close(self, session: AsyncSession, payment: Payment) -> None:
         await session.execute(
             update(DemoWalletTrade)

@@ -36,8 +36,9 @@ class WalletRefused(Conflict):
 
 # -- talking to a provider ----------------------------------------------------------------------
 class ProviderError(DomainError):
-    """A provider's API did not do what was asked; nothing changed on our side (the caller's
-    transaction rolls back), so the request can be tried again."""
+    """A provider's API did not do what was asked. Nothing is called inside a transaction
+    holding locks: the caller records the outcome (a failed payment attempt, a refund still
+    pending) and the request can be tried again."""
 
     code = "provider_error"
     status = 502
@@ -78,6 +79,17 @@ class AmountOutOfRange(InvalidInput):
 class ProviderMisconfigured(RuntimeError):
     """A provider is enabled but its settings are missing or wrong: raised at start-up (by
     ``create_app``), with what to set, never at the first payment."""
+
+
+class PaymentInProgress(Conflict):
+    """Another request is asking the provider for this checkout's payment right now."""
+
+    code = "payment_in_progress"
+    title = "The payment is being created"
+
+
+class RefundNotFound(NotFound):
+    code = "refund_not_found"
 
 
 class RefundNotRetryable(Conflict):

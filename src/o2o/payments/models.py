@@ -13,9 +13,20 @@ from o2o.core.db import Base, BigId, UTCDateTime, str_enum
 
 
 class PaymentStatus(enum.StrEnum):
+    """creating -> pending -> succeeded | closed; creating -> failed | closed.
+
+    ``creating``: recorded (its number fixed) and committed, the provider being asked for the
+    charge; ``failed``: the provider refused the charge or gave no answer, no QR was shown."""
+
+    CREATING = "creating"
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     CLOSED = "closed"  # given up before any money moved (order cancelled or expired)
+    FAILED = "failed"
+
+
+# Statuses in which the shopper may still pay (or the provider may still take the money).
+OPEN = (PaymentStatus.CREATING, PaymentStatus.PENDING)
 
 
 class Payment(Base):

@@ -80,7 +80,17 @@ class PaymentProvider(Protocol):
         """Give ``refund.amount`` back; returns the provider's refund number."""
         ...
 
-    async def close(self, session: AsyncSession, payment: Payment) -> None: ...
+    async def query_refund(
+        self, session: AsyncSession, payment: Payment, refund: Refund
+    ) -> str | None:
+        """Whether the provider made the refund under ``refund.request_no``: its refund number,
+        or None when it has no such refund (asking again is safe). ``ProviderRefused`` when
+        it reports the refund definitely failed; other ``ProviderError``s when it cannot tell."""
+        ...
+
+    async def close(self, session: AsyncSession, payment: Payment) -> None:
+        """Close a given-up payment's trade; ``ProviderUnavailable`` if it cannot be told."""
+        ...
 
     async def bill(self, session: AsyncSession, day: date) -> list[BillLine]:
         """What the provider's statement for ``day`` (UTC) lists: payments and refunds."""

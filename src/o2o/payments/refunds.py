@@ -19,7 +19,6 @@ or a crash converges on one refund. States::
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -27,8 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
 from o2o.core.outbox import emit
-from o2o.payments.exceptions import PaymentNotSettled, RefundExceedsPaid, RefundNotRetryable
+from o2o.payments.exceptions import (
+    PaymentNotSettled,
+    RefundExceedsPaid,
+    RefundNotFound,
+    RefundNotRetryable,
+)
 from o2o.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from o2o.payments.numbers import DEFAULT_PREFIX, refund_number
 
 REFUND_TOPIC = "payment.refund"
 # Tries without an answer from the provider before the refund is shown as failed.
@@ -58,9 +63,11 @@ async def request(
     amount: int,
     reason: str,
     reference: str,
+    number_prefix: str = DEFAULT_PREFIX,
 ) -> Refund:
     """Decide a refund of ``amount``: counted at once against the payment, made later by the
-    worker. The refund (``pending``), or ``RefundExceedsPaid`` / ``PaymentNotSettled``."""
+    worker. The refund (``pending``), or ``RefundExceedsPaid`` / ``PaymentNotSettled``. Its
+    request number starts with the installation's ``number_prefix``."""
     if amount <= 0:
         raise RefundExceedsPaid("A refund must be at least one minor unit.", field="amount")
     raised = (
@@ -87,7 +94,7 @@ async def request(
         )
     row = Refund(
         payment_id=payment_id,
-        request_no=secrets.token_hex(8),
+        request_no=refund_number(number_prefix),
         amount=amount,
         reason=reason[:200],
         reference=reference,
@@ -165,12 +172,19 @@ async def note_attempt(session: AsyncSession, *, refund_id: int, error: str) -> 
 
 
 async def retry(session: AsyncSession, *, refund_id: int) -> Refund:
-    """Send a failed refund to the provider again, with its own request number."""
+    """Send a failed refund to the provider again (an operator's decision), under its own
+    request number: the provider treats the same number as the same refund, so a retry can
+    never refund twice. The move is a conditional update: of two concurrent retries one wins,
+    the other is ``RefundNotRetryable``. The worker makes it after commit (``REFUND_TOPIC``)."""
     moved = await _move(session, refund_id, R.PENDING, attempts=0, completed_at=None)
     row = await session.get(Refund, refund_id, populate_existing=True)
-    if row is None or not moved:
-        state = "missing" if row is None else row.status.value
-        raise RefundNotRetryable(f"Refund {refund_id} is {state}; only a failed one is retried.")
+    if row is None:
+        raise RefundNotFound(f"There is no refund {refund_id}.")
+    if not moved:
+        raise RefundNotRetryable(
+            f"Refund {refund_id} is {row.status.value}; only a failed one is retried.",
+            refund_status=row.status.value,
+        )
     emit(session, REFUND_TOPIC, {"refund_id": row.id})
     return row
 

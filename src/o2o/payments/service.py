@@ -3,24 +3,29 @@ refund never more than what was paid."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
 from o2o.core.errors import DomainError
+from o2o.core.outbox import emit
 from o2o.payments import refunds
 from o2o.payments.exceptions import (
     InvalidNotification,
     PaymentNotFound,
     ProviderAnswerInvalid,
+    ProviderRefused,
     ProviderUnavailable,
+    RefundNotFound,
     UnknownProvider,
 )
 from o2o.payments.models import (
+    OPEN,
     NotificationOutcome,
     Payment,
     PaymentNotification,
@@ -28,14 +33,24 @@ from o2o.payments.models import (
     Refund,
     RefundStatus,
 )
-from o2o.payments.providers import Notice, PaymentProvider
+from o2o.payments.numbers import DEFAULT_PREFIX
+from o2o.payments.providers import Charge, Notice, PaymentProvider
+
+log = logging.getLogger("o2o.payments")
+# Close a given-up payment's trade at its provider (after commit, retried by the relay).
+CLOSE_TOPIC = "payment.close"
+# Longer than any provider call (10 s timeouts): a payment ``creating`` for longer was left
+# by a request that is gone, and may be given up.
+CREATING_FOR = timedelta(seconds=60)
 
 
 class Providers:
     """The providers this platform accepts, by name (wired in ``bootstrap``)."""
 
-    def __init__(self, *providers: PaymentProvider) -> None:
+    def __init__(self, *providers: PaymentProvider, trade_no_prefix: str = DEFAULT_PREFIX) -> None:
         self._by_name = {p.name: p for p in providers}
+        # What the numbers sent to providers start with (O2O_TRADE_NO_PREFIX).
+        self.trade_no_prefix = trade_no_prefix
 
     def get(self, name: str) -> PaymentProvider:
         provider = self._by_name.get(name)
@@ -68,7 +83,7 @@ async def get_payment(session: AsyncSession, *, payment_id: int) -> Payment:
     return payment
 
 
-async def create_payment(
+async def intend_payment(
     session: AsyncSession,
     *,
     provider: PaymentProvider,
@@ -78,7 +93,9 @@ async def create_payment(
     payer_user_id: int | None,
     expires_at: datetime,
 ) -> Payment:
-    """A pending payment and the provider's charge for it (QR payload or redirect)."""
+    """A payment about to be asked of ``provider``: ``creating``, its number (its id) fixed.
+    The provider is not called here: the caller commits first, so no lock is held while the
+    provider answers, then calls ``charge``."""
     payment = Payment(
         provider=provider.name,
         reference=reference,
@@ -86,16 +103,61 @@ async def create_payment(
         currency=currency,
         payer_user_id=payer_user_id,
         expires_at=expires_at,
-        status=PaymentStatus.PENDING,
+        status=PaymentStatus.CREATING,
         refunded=0,
     )
     session.add(payment)
     await session.flush()
-    charge = await provider.create(session, payment)
-    payment.qr_payload = charge.redirect_url or charge.qr_payload
-    payment.provider_trade_no = charge.provider_trade_no
-    await session.flush()
     return payment
+
+
+def is_stale(payment: Payment, *, now: datetime) -> bool:
+    """A payment left ``creating`` longer than any provider call lasts: the request that was
+    asking the provider is gone (a crash between the two transactions)."""
+    return payment.status == PaymentStatus.CREATING and payment.created_at < now - CREATING_FOR
+
+
+async def charge(session: AsyncSession, *, provider: PaymentProvider, payment: Payment) -> Charge:
+    """Ask the provider for the payment's charge (QR payload or redirect). Called with no
+    transaction holding locks: only the demo wallet, which lives in our database, writes."""
+    return await provider.create(session, payment)
+
+
+async def record_charge(session: AsyncSession, *, payment: Payment, charge: Charge) -> bool:
+    """``creating`` -> ``pending`` with the provider's QR; False if the payment stopped being
+    ``creating`` meanwhile (its orders were cancelled while the provider answered)."""
+    recorded = (
+        await session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.status == PaymentStatus.CREATING)
+            .values(
+                status=PaymentStatus.PENDING,
+                qr_payload=charge.redirect_url or charge.qr_payload,
+                provider_trade_no=charge.provider_trade_no,
+            )
+            .returning(Payment.id)
+        )
+    ).one_or_none()
+    await session.refresh(payment)
+    return recorded is not None
+
+
+async def fail_charge(session: AsyncSession, *, payment: Payment, error: DomainError) -> None:
+    """The provider refused the charge or gave no usable answer: ``creating`` -> ``failed``.
+    Without an answer the provider may have opened the trade: its close is queued, as for a
+    cancelled payment, so no code the shopper never saw stays payable."""
+    failed = (
+        await session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.status == PaymentStatus.CREATING)
+            .values(status=PaymentStatus.FAILED, closed_at=utcnow())
+            .returning(Payment.id)
+        )
+    ).one_or_none()
+    log.warning("payment %s failed at %s: %s", payment.id, payment.provider, error.detail)
+    if failed is not None and isinstance(error, (ProviderUnavailable, ProviderAnswerInvalid)):
+        emit(session, CLOSE_TOPIC, {"payment_id": payment.id})
+    await session.refresh(payment)
 
 
 @dataclass(frozen=True)
@@ -142,7 +204,16 @@ async def settle(session: AsyncSession, *, provider: PaymentProvider, notice: No
             update(Payment)
             .where(
                 Payment.id == payment.id,
-                Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.CLOSED]),
+                # The money moved, whatever we thought of the payment: record it (the
+                # orders refund what they no longer honour).
+                Payment.status.in_(
+                    [
+                        PaymentStatus.CREATING,
+                        PaymentStatus.PENDING,
+                        PaymentStatus.CLOSED,
+                        PaymentStatus.FAILED,
+                    ]
+                ),
             )
             .values(
                 status=PaymentStatus.SUCCEEDED,
@@ -187,22 +258,41 @@ async def reject_notification(
     return Settlement(NotificationOutcome.REJECTED, reason, None)
 
 
-async def close_payment(
-    session: AsyncSession, *, provider: PaymentProvider, payment: Payment
-) -> bool:
-    """Give up a pending payment (its orders are gone); False if it already succeeded."""
+async def close_payment(session: AsyncSession, *, payment: Payment) -> bool:
+    """Give up a payment still open (its orders are gone, or replaced by another); False if it
+    succeeded or ended already. The provider's trade is closed after commit by the worker
+    (``CLOSE_TOPIC``, ``close_at_provider``), retried while the provider cannot be reached:
+    the use case never waits on the provider."""
     closed = (
         await session.execute(
             update(Payment)
-            .where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING)
+            .where(Payment.id == payment.id, Payment.status.in_(OPEN))
             .values(status=PaymentStatus.CLOSED, closed_at=utcnow())
             .returning(Payment.id)
         )
     ).one_or_none()
     if closed is not None:
-        await provider.close(session, payment)
+        emit(session, CLOSE_TOPIC, {"payment_id": payment.id})
     await session.refresh(payment)
     return closed is not None
+
+
+async def close_at_provider(
+    session: AsyncSession, *, providers: Providers, payment_id: int
+) -> bool:
+    """Close a given-up payment's trade at its provider (the worker, after commit). A definite
+    answer (closed, never opened, paid meanwhile: the notification settles that) ends it;
+    ``ProviderUnavailable`` and ``ProviderAnswerInvalid`` propagate so the message is tried
+    again later. False when there was nothing to close."""
+    payment = await session.get(Payment, payment_id, populate_existing=True)
+    if payment is None or payment.status not in (PaymentStatus.CLOSED, PaymentStatus.FAILED):
+        return False
+    try:
+        await providers.get(payment.provider).close(session, payment)
+    except ProviderRefused as exc:
+        log.warning("%s did not close payment %s: %s", payment.provider, payment_id, exc.detail)
+        return False
+    return True
 
 
 async def refund(
@@ -212,12 +302,18 @@ async def refund(
     amount: int,
     reason: str,
     reference: str,
+    number_prefix: str = DEFAULT_PREFIX,
 ) -> Refund:
     """Decide a refund of ``amount`` (``refunds.request``): counted against the payment at
     once, so refunds together never exceed the amount paid, and made at the provider by the
-    worker after commit."""
+    worker after commit, under a number starting with ``number_prefix``."""
     return await refunds.request(
-        session, payment_id=payment_id, amount=amount, reason=reason, reference=reference
+        session,
+        payment_id=payment_id,
+        amount=amount,
+        reason=reason,
+        reference=reference,
+        number_prefix=number_prefix,
     )
 
 
@@ -235,20 +331,36 @@ async def carry_out_refund(
 ) -> RefundAttempt:
     """Ask the provider for a pending refund, with its request number, and record the answer.
 
-    Made: succeeded. Refused (a signed failure, the demo wallet's refusal): failed, to be
-    retried by an operator. No usable answer (timeout, 5xx, an unverifiable answer): still
-    pending, the attempt counted; the caller commits that and tries again later with the same
-    number (the provider makes a repeated number once). Nothing here is locked while the
-    provider answers: the refund and its payment are only read before the call."""
+    Made: succeeded. A definite refusal (a signed failure such as insufficient balance or a
+    closed trade, the demo wallet's refusal): failed at once, to be retried by an operator.
+    An answer that may not be final (timeout, network, 5xx, the provider's system error, an
+    unverifiable answer): the refund is queried first (``query_refund``), since it may have
+    been made all the same: made is succeeded, reported failed is failed; not there (or no
+    answer to the query either) leaves it pending, the attempt counted, for the caller to
+    commit and try again later with the same number (the provider makes a repeated number
+    once). Nothing here is locked while the provider answers: the refund and its payment are
+    only read before the calls."""
     found = await refunds.due(session, refund_id=refund_id)
     if found is None:
         row = await session.get(Refund, refund_id)
         return RefundAttempt(row.status if row else RefundStatus.FAILED, "not pending")
     row, payment = found
+    provider = providers.get(payment.provider)
     try:
-        number = await providers.get(payment.provider).refund(session, payment, row)
+        number = await provider.refund(session, payment, row)
     except (ProviderUnavailable, ProviderAnswerInvalid) as exc:
         error = f"{exc.code}: {exc.detail}"
+        try:
+            made = await provider.query_refund(session, payment, row)
+        except ProviderRefused as refused:
+            error = f"{refused.code}: {refused.detail}"
+            await refunds.fail(session, refund_id=row.id, error=error)
+            return RefundAttempt(RefundStatus.FAILED, error)
+        except DomainError as unknown:
+            made, error = None, f"{error}; query: {unknown.code}: {unknown.detail}"
+        if made is not None:
+            await refunds.succeed(session, refund_id=row.id, provider_refund_no=made)
+            return RefundAttempt(RefundStatus.SUCCEEDED)
         status = await refunds.note_attempt(session, refund_id=row.id, error=error)
         return RefundAttempt(status, error)
     except DomainError as exc:
@@ -257,6 +369,18 @@ async def carry_out_refund(
         return RefundAttempt(RefundStatus.FAILED, error)
     await refunds.succeed(session, refund_id=row.id, provider_refund_no=number)
     return RefundAttempt(RefundStatus.SUCCEEDED)
+
+
+async def get_refund(session: AsyncSession, *, refund_id: int) -> Refund:
+    row = await session.get(Refund, refund_id, populate_existing=True)
+    if row is None:
+        raise RefundNotFound(f"There is no refund {refund_id}.")
+    return row
+
+
+async def retry_refund(session: AsyncSession, *, refund_id: int) -> Refund:
+    """An operator retries a failed refund (``refunds.retry``): pending again, same number."""
+    return await refunds.retry(session, refund_id=refund_id)
 
 
 async def refunds_of(session: AsyncSession, *, payment_id: int) -> list[Refund]:

@@ -152,6 +152,13 @@ def handlers(w: Wiring) -> dict[str, Handler]:
             await session.commit()  # keep the attempt counted; the relay retries with back-off
             raise RuntimeError(f"refund {refund_id} not confirmed ({done.error}); will retry")
 
+    async def payment_close(session: AsyncSession, payload: dict[str, Any]) -> None:
+        # After the cancel (or the failed start) committed: a provider that cannot be reached
+        # raises, and the relay tries again with back-off.
+        await payments_service.close_at_provider(
+            session, providers=w.providers, payment_id=int(payload["payment_id"])
+        )
+
     async def delivery_requested(session: AsyncSession, payload: dict[str, Any]) -> None:
         # The delivery waits for the next dispatch round; made once however often we are told.
         made = await delivery_assign.request_delivery(
@@ -167,6 +174,7 @@ def handlers(w: Wiring) -> dict[str, Handler]:
         demo_wallet.NOTIFY_TOPIC: demo_notify,
         orders_service.DELIVERY_REQUESTED: delivery_requested,
         refunds.REFUND_TOPIC: refund_requested,
+        payments_service.CLOSE_TOPIC: payment_close,
         webhooks.DELIVER_TOPIC: webhook_deliver,
     }
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from o2o.payments.alipay.codec import BEIJING, CURRENCY, parse_beijing, parse_yuan, payment_id_of
 from o2o.payments.alipay.gateway import Gateway
 from o2o.payments.exceptions import ProviderAnswerInvalid
+from o2o.payments.numbers import DEFAULT_PREFIX
 from o2o.payments.providers import BillLine
 
 log = logging.getLogger("o2o.payments.alipay")
@@ -56,7 +57,7 @@ def detail_csv(data: bytes) -> str:
         raise ProviderAnswerInvalid("Alipay's bill is not a zip of GBK text.") from exc
 
 
-def parse_detail(text: str) -> list[BillLine]:
+def parse_detail(text: str, prefix: str = DEFAULT_PREFIX) -> list[BillLine]:
     rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].startswith("#")]
     if not rows:
         raise ProviderAnswerInvalid("Alipay's bill has no table.")
@@ -69,7 +70,7 @@ def parse_detail(text: str) -> list[BillLine]:
     lines: list[BillLine] = []
     for row in rows[1:]:
         cell = {name: row[i].strip() if i < len(row) else "" for name, i in at.items()}
-        payment_id = payment_id_of(cell[OUT_TRADE_NO])
+        payment_id = payment_id_of(cell[OUT_TRADE_NO], prefix)
         kind = KINDS.get(cell[KIND])
         if payment_id is None or kind is None:
             # Sales the account made elsewhere (another system, the Alipay app) are not ours.
@@ -94,7 +95,7 @@ def parse_detail(text: str) -> list[BillLine]:
     return lines
 
 
-async def bill_lines(gateway: Gateway, day: date) -> list[BillLine]:
+async def bill_lines(gateway: Gateway, day: date, prefix: str = DEFAULT_PREFIX) -> list[BillLine]:
     """The payments and refunds Alipay lists for ``day`` (UTC), oldest first."""
     start = datetime.combine(day, time.min, tzinfo=UTC)
     end = start + timedelta(days=1)
@@ -105,5 +106,5 @@ async def bill_lines(gateway: Gateway, day: date) -> list[BillLine]:
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise ProviderAnswerInvalid("Alipay's answer has no bill download URL.")
         text = detail_csv(await gateway.download(url))
-        lines += [line for line in parse_detail(text) if start <= line.at < end]
+        lines += [line for line in parse_detail(text, prefix) if start <= line.at < end]
     return sorted(lines, key=lambda line: line.at)

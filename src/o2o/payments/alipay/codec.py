@@ -7,15 +7,20 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+from o2o.payments.numbers import DEFAULT_PREFIX, after_prefix
+
 CURRENCY = "CNY"
 # Alipay takes 0.01 to 100,000,000.00 yuan per trade.
 MAX_AMOUNT = 100_000_000_00
 # China has kept UTC+8 without daylight saving since 1991: a fixed offset needs no tz database.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-# Our payment id behind a prefix: digits alone could be mistaken for another system's numbers
-# on a merchant account that also sells elsewhere.
-_OUT_TRADE_NO = re.compile(r"O2O([1-9][0-9]{0,18})")
+# Our payment id behind the installation's prefix: digits alone could be mistaken for another
+# system's numbers on a merchant account that also sells elsewhere, and another installation
+# on the same account has another prefix.
+_PAYMENT_ID = re.compile(r"[1-9][0-9]{0,18}")
+# Alipay's out_trade_no and out_request_no take at most 64 letters, digits and underscores.
+MAX_NUMBER = 64
 _YUAN = re.compile(r"(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?")
 _SIGNED_YUAN = re.compile(r"-?(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?")
 _CENT = Decimal("0.01")
@@ -37,16 +42,20 @@ def parse_yuan(text: str, *, signed: bool = False) -> int:
     return int(Decimal(text).scaleb(2))
 
 
-def out_trade_no(payment_id: int) -> str:
-    return f"O2O{payment_id}"
+def out_trade_no(payment_id: int, prefix: str = DEFAULT_PREFIX) -> str:
+    number = f"{prefix}{payment_id}"
+    if len(number) > MAX_NUMBER:
+        raise ValueError(f"{number!r} is longer than Alipay's {MAX_NUMBER} characters")
+    return number
 
 
-def payment_id_of(number: str) -> int | None:
-    """Our payment id in a merchant order number we made; None for anybody else's."""
-    match = _OUT_TRADE_NO.fullmatch(number)
-    if match is None:
+def payment_id_of(number: str, prefix: str = DEFAULT_PREFIX) -> int | None:
+    """Our payment id in a merchant order number we made (with our prefix); None for anybody
+    else's."""
+    rest = after_prefix(number, prefix)
+    if rest is None or not _PAYMENT_ID.fullmatch(rest):
         return None
-    payment_id = int(match.group(1))
+    payment_id = int(rest)
     # Beyond BIGINT the database driver would fail: such a number is not ours either.
     return payment_id if payment_id <= MAX_ID else None
 

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from o2o.core.settings import Settings
 from o2o.payments.alipay import signing
 from o2o.payments.exceptions import ProviderMisconfigured
+from o2o.payments.numbers import DEFAULT_PREFIX
 
 # The shared notification route of the API (o2o.api.routes.payments), under the public base URL.
 NOTIFY_PATH = "/api/v1/payments/alipay/notify"
@@ -25,6 +26,8 @@ class AlipayConfig:
     alipay_public_key: rsa.RSAPublicKey
     gateway: str
     notify_url: str
+    # The installation's prefix of out_trade_no (O2O_TRADE_NO_PREFIX).
+    trade_no_prefix: str = DEFAULT_PREFIX
 
     @classmethod
     def from_settings(cls, settings: Settings, *, gateway: str | None = None) -> AlipayConfig:
@@ -56,6 +59,7 @@ class AlipayConfig:
             alipay_public_key=public_key,
             gateway=url,
             notify_url=settings.base_url.rstrip("/") + NOTIFY_PATH,
+            trade_no_prefix=settings.trade_no_prefix,
         )
 
 

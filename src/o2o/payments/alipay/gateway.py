@@ -3,7 +3,7 @@
 A request is a form of the common parameters plus ``biz_content`` (the method's JSON), signed
 with the application's key. The answer is ``{"<method>_response": {...}, "sign": "..."}``, the
 signature over the node's exact text, checked with Alipay's public key. Any failure raises a
-``ProviderError``: the caller's transaction then rolls back and nothing changed on our side.
+``ProviderError``; the caller records what it means (a failed attempt, a refund to ask again).
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ from o2o.payments.exceptions import ProviderAnswerInvalid, ProviderRefused, Prov
 
 log = logging.getLogger("o2o.payments.alipay")
 SUCCESS = "10000"
+# Alipay's own failure (20000, "Service Currently Unavailable", or these sub_codes): the call
+# may or may not have been carried out, so it is no answer, not a refusal.
+UNKNOWN_OUTCOME = "20000"
+SYSTEM_ERRORS = frozenset({"ACQ.SYSTEM_ERROR", "aop.ACQ.SYSTEM_ERROR", "isp.unknow-error"})
 MAX_ANSWER = 256 * 1024  # answers are a few hundred bytes; a bill file is downloaded apart
 MAX_BILL = 20 * 1024 * 1024
 
@@ -90,13 +94,11 @@ class Gateway:
         except httpx.HTTPError as exc:
             log.warning("alipay %s: %s", method, exc)
             raise ProviderUnavailable(
-                f"Alipay could not be reached ({type(exc).__name__}); nothing was changed. "
-                "Try again in a moment."
+                f"Alipay could not be reached ({type(exc).__name__}). Try again in a moment."
             ) from exc
         if response.status_code != 200:
             raise ProviderUnavailable(
-                f"Alipay answered HTTP {response.status_code}; nothing was changed. "
-                "Try again in a moment."
+                f"Alipay answered HTTP {response.status_code}. Try again in a moment."
             )
         return answer_node(method, response.content, self._config)
 
@@ -151,6 +153,14 @@ def answer_node(method: str, content: bytes, config: AlipayConfig) -> dict[str, 
     if code != SUCCESS:
         sub_code = str(node.get("sub_code", ""))
         message = str(node.get("sub_msg") or node.get("msg") or "no message")
+        if code == UNKNOWN_OUTCOME or sub_code in SYSTEM_ERRORS:
+            log.warning("alipay %s: system error %s %s", method, code, sub_code)
+            raise ProviderUnavailable(
+                f"Alipay failed on {method}: {message} ({sub_code or code}). Try again in a "
+                "moment.",
+                provider_code=code,
+                sub_code=sub_code or None,
+            )
         raise ProviderRefused(
             f"Alipay refused {method}: {message} ({sub_code or code}).",
             provider_code=code,

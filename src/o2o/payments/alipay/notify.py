@@ -65,7 +65,7 @@ def verify_notification(config: AlipayConfig, headers: Mapping[str, str], body: 
         raise _reject("foreign_app", "The notification is for another application.")
     if fields.get("notify_type") != "trade_status_sync":
         raise _reject("unexpected_type", "Only trade status notifications are handled.")
-    payment_id = payment_id_of(fields.get("out_trade_no", ""))
+    payment_id = payment_id_of(fields.get("out_trade_no", ""), config.trade_no_prefix)
     if payment_id is None:
         raise _reject("unknown_trade", "The merchant order number is not one of ours.")
     status, trade_no = fields.get("trade_status", ""), fields.get("trade_no", "")

@@ -42,6 +42,8 @@ log = logging.getLogger("o2o.payments.alipay")
 NAME = "alipay"
 TRADE_NOT_EXIST = "ACQ.TRADE_NOT_EXIST"
 TRADE_STATUS_ERROR = "ACQ.TRADE_STATUS_ERROR"
+REFUND_QUERY = "alipay.trade.fastpay.refund.query"
+REFUND_SUCCESS = "REFUND_SUCCESS"
 # time_expire must lie between one minute and fifteen days ahead.
 MIN_EXPIRY, MAX_EXPIRY = timedelta(minutes=1), timedelta(days=15)
 
@@ -66,6 +68,9 @@ class AlipayProvider:
         """Raises ``ProviderMisconfigured`` (with what to set) when a setting is wrong."""
         return cls(AlipayConfig.from_settings(settings, gateway=gateway), transport=transport)
 
+    def _number(self, payment: Payment) -> str:
+        return out_trade_no(payment.id, self.config.trade_no_prefix)
+
     def _subject(self, payment: Payment) -> str:
         # Shown to the shopper in the Alipay app and in their bill.
         return f"O2O {payment.reference}"[:128]
@@ -77,7 +82,7 @@ class AlipayProvider:
             )
         if not 0 < payment.amount <= MAX_AMOUNT:
             raise AmountOutOfRange("Alipay takes 0.01 to 100,000,000.00 yuan.", field="amount")
-        number = out_trade_no(payment.id)
+        number = self._number(payment)
         biz: dict[str, object] = {
             "out_trade_no": number,
             "total_amount": to_yuan(payment.amount),
@@ -106,14 +111,14 @@ class AlipayProvider:
     async def query(self, session: AsyncSession, payment: Payment) -> Notice | None:
         try:
             node = await self._gateway.call(
-                "alipay.trade.query", {"out_trade_no": out_trade_no(payment.id)}
+                "alipay.trade.query", {"out_trade_no": self._number(payment)}
             )
         except ProviderRefused as exc:
             if exc.extra.get("sub_code") == TRADE_NOT_EXIST:  # nobody scanned the code
                 return None
             raise
         trade_no, status = node.get("trade_no"), node.get("trade_status")
-        if node.get("out_trade_no") != out_trade_no(payment.id) or not isinstance(trade_no, str):
+        if node.get("out_trade_no") != self._number(payment) or not isinstance(trade_no, str):
             raise ProviderAnswerInvalid("Alipay's query answer is for another trade.")
         try:
             amount = parse_yuan(str(node.get("total_amount", "")))
@@ -131,7 +136,7 @@ class AlipayProvider:
         """Alipay makes a refund once per ``out_request_no``: a retried request is a no-op.
         Alipay has no refund number of its own: ours is the trade's and the request's."""
         biz: dict[str, object] = {
-            "out_trade_no": out_trade_no(payment.id),
+            "out_trade_no": self._number(payment),
             "refund_amount": to_yuan(refund.amount),
             "out_request_no": refund.request_no,
         }
@@ -143,11 +148,41 @@ class AlipayProvider:
             raise ProviderAnswerInvalid("Alipay's refund answer has no trade number.")
         return f"{trade_no}-{refund.request_no}"[:64]
 
+    async def query_refund(
+        self, session: AsyncSession, payment: Payment, refund: Refund
+    ) -> str | None:
+        """``alipay.trade.fastpay.refund.query`` for the refund's ``out_request_no``: made when
+        Alipay answers with that number and its amount (``refund_status`` REFUND_SUCCESS or
+        absent, as Alipay documents); not made when the answer has no refund in it (or there
+        is no trade at all)."""
+        biz = {"out_trade_no": self._number(payment), "out_request_no": refund.request_no}
+        try:
+            node = await self._gateway.call(REFUND_QUERY, biz)
+        except ProviderRefused as exc:
+            if exc.extra.get("sub_code") == TRADE_NOT_EXIST:
+                return None
+            raise
+        if node.get("out_trade_no") != self._number(payment):
+            raise ProviderAnswerInvalid("Alipay's refund query answer is for another trade.")
+        if node.get("out_request_no") != refund.request_no or "refund_amount" not in node:
+            return None
+        try:
+            amount = parse_yuan(str(node["refund_amount"]))
+        except ValueError as exc:
+            raise ProviderAnswerInvalid("Alipay's refund query has no refund amount.") from exc
+        if amount != refund.amount or node.get("refund_status") not in (None, REFUND_SUCCESS):
+            raise ProviderAnswerInvalid(
+                f"Alipay reports refund {refund.request_no} as {node.get('refund_status')} of "
+                f"{amount}, not {refund.amount}."
+            )
+        trade_no = node.get("trade_no")
+        if not isinstance(trade_no, str) or not trade_no:
+            raise ProviderAnswerInvalid("Alipay's refund query answer has no trade number.")
+        return f"{trade_no}-{refund.request_no}"[:64]
+
     async def close(self, session: AsyncSession, payment: Payment) -> None:
         try:
-            await self._gateway.call(
-                "alipay.trade.close", {"out_trade_no": out_trade_no(payment.id)}
-            )
+            await self._gateway.call("alipay.trade.close", {"out_trade_no": self._number(payment)})
         except ProviderRefused as exc:
             sub_code = exc.extra.get("sub_code")
             if sub_code == TRADE_NOT_EXIST:
@@ -160,4 +195,4 @@ class AlipayProvider:
             raise
 
     async def bill(self, session: AsyncSession, day: date) -> list[BillLine]:
-        return await bill.bill_lines(self._gateway, day)
+        return await bill.bill_lines(self._gateway, day, self.config.trade_no_prefix)

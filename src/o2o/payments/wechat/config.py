@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from o2o.core.settings import Settings
 from o2o.payments.exceptions import ProviderMisconfigured
+from o2o.payments.numbers import DEFAULT_PREFIX
 from o2o.payments.wechat import crypto
 
 OFFICIAL_API = "https://api.mch.weixin.qq.com"
@@ -30,6 +31,8 @@ class WechatConfig:
     platform_serial: str
     notify_url: str
     api_base: str = OFFICIAL_API
+    # The installation's prefix of out_trade_no (O2O_TRADE_NO_PREFIX).
+    trade_no_prefix: str = DEFAULT_PREFIX
 
 
 def _missing(what: str, env: str) -> ProviderMisconfigured:
@@ -116,4 +119,5 @@ def from_settings(settings: Settings) -> WechatConfig:
         platform_serial=settings.wechat_platform_serial.strip(),
         notify_url=notify_url,
         api_base=api_base,
+        trade_no_prefix=settings.trade_no_prefix,
     )

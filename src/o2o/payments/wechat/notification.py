@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from o2o.payments.exceptions import InvalidNotification
+from o2o.payments.numbers import DEFAULT_PREFIX
 from o2o.payments.providers import Notice
 from o2o.payments.wechat import crypto
 from o2o.payments.wechat.config import WechatConfig
@@ -104,14 +105,14 @@ def read(config: WechatConfig, headers: Mapping[str, str], body: bytes, *, now: 
         raise _reject("foreign_merchant", "The transaction is for another merchant.")
     if transaction.get("appid") != config.appid:
         raise _reject("foreign_app", "The transaction is for another app.")
-    return notice_of(transaction)
+    return notice_of(transaction, config.trade_no_prefix)
 
 
-def notice_of(transaction: Mapping[str, Any]) -> Notice:
+def notice_of(transaction: Mapping[str, Any], prefix: str = DEFAULT_PREFIX) -> Notice:
     """A transaction (notified, or queried) as a notice; ``InvalidNotification`` when it is
     not one of our payments or is malformed."""
     out_trade_no = transaction.get("out_trade_no")
-    payment_id = payment_id_of(out_trade_no) if isinstance(out_trade_no, str) else None
+    payment_id = payment_id_of(out_trade_no, prefix) if isinstance(out_trade_no, str) else None
     if payment_id is None:
         raise _reject("unknown_trade", f"{out_trade_no!r} is not one of our trade numbers.")
     amount = transaction.get("amount")

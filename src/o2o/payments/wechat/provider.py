@@ -24,7 +24,6 @@ from o2o.payments.exceptions import (
     CurrencyNotSupported,
     InvalidNotification,
     ProviderAnswerInvalid,
-    ProviderError,
     ProviderRefused,
     ProviderUnavailable,
 )
@@ -38,12 +37,18 @@ from o2o.payments.wechat.trade_no import out_trade_no, payment_id_of
 
 NAME = "wechat"
 CURRENCY = "CNY"
+# Error codes after which the call may or may not have been carried out (WeChat Pay's 5xx and
+# 429 are already "no answer" in the gateway).
+UNKNOWN_OUTCOME = frozenset({"SYSTEM_ERROR", "FREQUENCY_LIMITED"})
+# A refund's states that mean it will not be made (the money stays with the merchant).
+REFUND_FAILED = frozenset({"CLOSED", "ABNORMAL"})
 log = logging.getLogger("o2o.payments.wechat")
 
 
 def _refused(answer: Answer, what: str) -> ProviderRefused:
     return ProviderRefused(
-        f"WeChat Pay refused to {what}: {answer.message or answer.code or answer.status}.",
+        f"WeChat Pay refused to {what}: {answer.message or answer.status}"
+        + (f" ({answer.code})." if answer.code else "."),
         provider="wechat",
         provider_code=answer.code or None,
     )
@@ -68,6 +73,9 @@ class WechatPayProvider:
         self._clock = clock
         self._gateway = Gateway(config, transport=transport, clock=clock)
 
+    def _number(self, payment: Payment) -> str:
+        return out_trade_no(payment.id, self.config.trade_no_prefix)
+
     async def create(self, session: AsyncSession, payment: Payment) -> Charge:
         if payment.currency != CURRENCY:
             raise CurrencyNotSupported(
@@ -79,7 +87,7 @@ class WechatPayProvider:
             "mchid": self.config.mchid,
             # What the payer reads in WeChat (1 to 127 characters).
             "description": f"O2O订单 {payment.reference.rpartition(':')[2]}"[:127],
-            "out_trade_no": out_trade_no(payment.id),
+            "out_trade_no": self._number(payment),
             "notify_url": self.config.notify_url,
             "amount": {"total": payment.amount, "currency": CURRENCY},
         }
@@ -108,7 +116,7 @@ class WechatPayProvider:
     async def query(self, session: AsyncSession, payment: Payment) -> Notice | None:
         answer = await self._gateway.call(
             "GET",
-            f"/v3/pay/transactions/out-trade-no/{out_trade_no(payment.id)}",
+            f"/v3/pay/transactions/out-trade-no/{self._number(payment)}",
             query={"mchid": self.config.mchid},
         )
         if answer.status == 404:
@@ -123,7 +131,7 @@ class WechatPayProvider:
                 reason="foreign_merchant",
             )
         try:
-            notice = notification.notice_of(data)
+            notice = notification.notice_of(data, self.config.trade_no_prefix)
         except InvalidNotification as exc:
             raise ProviderAnswerInvalid(
                 exc.detail, provider=NAME, reason="malformed_response"
@@ -136,7 +144,7 @@ class WechatPayProvider:
 
     async def refund(self, session: AsyncSession, payment: Payment, refund: Refund) -> str:
         body: dict[str, Any] = {
-            "out_trade_no": out_trade_no(payment.id),
+            "out_trade_no": self._number(payment),
             # Our request number: WeChat Pay refunds a repeated out_refund_no only once.
             "out_refund_no": refund.request_no,
             "amount": {"refund": refund.amount, "total": payment.amount, "currency": CURRENCY},
@@ -145,7 +153,17 @@ class WechatPayProvider:
             body["reason"] = refund.reason[:80]
         answer = await self._gateway.call("POST", "/v3/refund/domestic/refunds", body=body)
         refund_id = answer.data.get("refund_id")
+        if answer.code in UNKNOWN_OUTCOME:
+            # WeChat Pay's own failure: the refund may have been made; ask before deciding.
+            raise ProviderUnavailable(
+                f"WeChat Pay failed on the refund: {answer.message or answer.code}.",
+                provider=NAME,
+                reason="system_error",
+                provider_code=answer.code,
+            )
         if answer.status != 200:
+            raise _refused(answer, "refund")
+        if answer.data.get("status") in REFUND_FAILED:
             raise _refused(answer, "refund")
         if not isinstance(refund_id, str) or not refund_id:
             raise ProviderAnswerInvalid(
@@ -153,20 +171,59 @@ class WechatPayProvider:
             )
         return refund_id
 
-    async def close(self, session: AsyncSession, payment: Payment) -> None:
-        """Best effort: the payment is already closed on our side. If WeChat Pay cannot be told
-        (or the shopper paid at the last moment), a late notification still settles it and the
-        orders' paying step refunds what it can no longer honour; ``time_expire`` ends the
-        trade at WeChat Pay anyway. Failing here would block a cancellation on the network."""
-        try:
-            answer = await self._gateway.call(
-                "POST",
-                f"/v3/pay/transactions/out-trade-no/{out_trade_no(payment.id)}/close",
-                body={"mchid": self.config.mchid},
+    async def query_refund(
+        self, session: AsyncSession, payment: Payment, refund: Refund
+    ) -> str | None:
+        """``GET /v3/refund/domestic/refunds/{out_refund_no}``: made when WeChat Pay has it
+        (SUCCESS, or PROCESSING: accepted, the money on its way, as a refund's own answer);
+        ``ProviderRefused`` when CLOSED or ABNORMAL; None when it has no such refund."""
+        answer = await self._gateway.call("GET", f"/v3/refund/domestic/refunds/{refund.request_no}")
+        if answer.status == 404 and answer.code == "RESOURCE_NOT_EXISTS":
+            return None
+        if answer.code in UNKNOWN_OUTCOME:
+            raise ProviderUnavailable(
+                f"WeChat Pay failed on the refund query: {answer.message or answer.code}.",
+                provider=NAME,
+                reason="system_error",
             )
-        except ProviderError as exc:
-            log.warning("could not close WeChat Pay trade of payment %s: %s", payment.id, exc)
-            return
+        if answer.status != 200:
+            raise _refused(answer, "report the refund")
+        data = answer.data
+        if data.get("out_refund_no") != refund.request_no or data.get(
+            "out_trade_no"
+        ) != self._number(payment):
+            raise ProviderAnswerInvalid(
+                "WeChat Pay answered about another refund.", provider=NAME, reason="mismatch"
+            )
+        amount = data.get("amount")
+        if not isinstance(amount, dict) or amount.get("refund") != refund.amount:
+            raise ProviderAnswerInvalid(
+                "WeChat Pay reports another refund amount.", provider=NAME, reason="mismatch"
+            )
+        status, refund_id = data.get("status"), data.get("refund_id")
+        if status in REFUND_FAILED:
+            raise ProviderRefused(
+                f"WeChat Pay reports refund {refund.request_no} as {status}.",
+                provider=NAME,
+                provider_code=str(status),
+            )
+        if status not in ("SUCCESS", "PROCESSING") or not isinstance(refund_id, str):
+            raise ProviderAnswerInvalid(
+                "WeChat Pay's refund answer is malformed.", provider=NAME, reason="malformed"
+            )
+        return refund_id
+
+    async def close(self, session: AsyncSession, payment: Payment) -> None:
+        """The payment is already closed on our side (the worker calls this after commit).
+        WeChat Pay not reached: ``ProviderUnavailable`` (the worker tries again later). A
+        definite answer ends it: closed, never created, or paid at the last moment (a late
+        notification settles it and the orders refund what they no longer honour);
+        ``time_expire`` ends the trade at WeChat Pay anyway."""
+        answer = await self._gateway.call(
+            "POST",
+            f"/v3/pay/transactions/out-trade-no/{self._number(payment)}/close",
+            body={"mchid": self.config.mchid},
+        )
         if answer.status not in (200, 204) and answer.code != "ORDER_CLOSED":
             log.warning(
                 "WeChat Pay did not close payment %s: %s %s",
@@ -183,7 +240,7 @@ class WechatPayProvider:
         lines: list[BillLine] = []
         for bill_date in (day, day + timedelta(days=1)):
             for row in await self._bill_rows(bill_date):
-                payment_id = payment_id_of(row.out_trade_no)
+                payment_id = payment_id_of(row.out_trade_no, self.config.trade_no_prefix)
                 if payment_id is None or not start <= row.at < end:
                     continue  # another system's trade on the same mchid, or another day
                 lines.append(

@@ -34,8 +34,16 @@ from o2o.sandbox.alipay.notifier import COMPRESSED_SCHEDULE, FORM, Delivery, Not
 SANDBOX_APP_ID = "9021000000000001"
 PRECREATE, QUERY = "alipay.trade.precreate", "alipay.trade.query"
 REFUND, CLOSE = "alipay.trade.refund", "alipay.trade.close"
+REFUND_QUERY = "alipay.trade.fastpay.refund.query"
 BILL = "alipay.data.dataservice.bill.downloadurl.query"
-METHODS = frozenset({PRECREATE, QUERY, REFUND, CLOSE, BILL})
+METHODS = frozenset({PRECREATE, QUERY, REFUND, REFUND_QUERY, CLOSE, BILL})
+# What Alipay answers when its own system failed: the call may or may not have been done.
+SYSTEM_ERROR = {
+    "code": "20000",
+    "msg": "Service Currently Unavailable",
+    "sub_code": "ACQ.SYSTEM_ERROR",
+    "sub_msg": "系统错误",
+}
 BUYER_LOGON_ID = "sandbox***@example.com"
 
 
@@ -70,6 +78,12 @@ class AlipaySandbox:
         # A test hook: the next ``lose_answers`` calls are carried out, but their answer is
         # lost on the way back (the caller sees a gateway timeout, 504).
         self.lose_answers = 0
+        # A test hook: the next ``system_errors`` calls are carried out, but answered (signed)
+        # with ACQ.SYSTEM_ERROR, as Alipay does when its system fails midway.
+        self.system_errors = 0
+        # A test hook: while set, refunds are refused with this sub_code (a definite refusal,
+        # such as ACQ.SELLER_BALANCE_NOT_ENOUGH).
+        self.refuse_refunds: str | None = None
         self._bills: dict[str, tuple[str, date, datetime]] = {}
         self.app = Starlette(
             routes=[
@@ -132,6 +146,9 @@ class AlipaySandbox:
             params = parse_params(request.url.query, await request.body())
             biz = checked_biz(params, self.apps, METHODS)
             node = {"code": "10000", "msg": "Success", **self._call(params, biz)}
+            if self.system_errors > 0:
+                self.system_errors -= 1
+                node = dict(SYSTEM_ERROR)
         except Refusal as refusal:
             node = refusal.node
         method = params.get("method", "")
@@ -157,6 +174,8 @@ class AlipaySandbox:
         if method == QUERY:
             return self._query_node(self.book.find(app_id, biz, now))
         if method == REFUND:
+            if self.refuse_refunds:
+                raise Refusal(self.refuse_refunds, "退款被拒绝")
             trade, refund, made = self.book.refund(app_id, biz, now)
             if made:
                 self._notify(trade, refund)
@@ -169,6 +188,8 @@ class AlipaySandbox:
                 "gmt_refund_pay": cst(refund.at),
                 "buyer_user_id": self.buyer_id,
             }
+        if method == REFUND_QUERY:
+            return self._refund_query_node(app_id, biz, now)
         if method == CLOSE:
             trade = self.book.close(app_id, biz, now)
             return {"trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no}
@@ -190,6 +211,29 @@ class AlipaySandbox:
         }
         if trade.paid_at is not None:
             node["send_pay_date"] = cst(trade.paid_at)
+        return node
+
+    def _refund_query_node(self, app_id: str, biz: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """``alipay.trade.fastpay.refund.query``: the refund under ``out_request_no`` if it was
+        made (``refund_status`` REFUND_SUCCESS); without one, only the trade's fields, which
+        is how Alipay says the refund was not made."""
+        trade = self.book.find(app_id, biz, now)
+        request_no = biz.get("out_request_no")
+        if not isinstance(request_no, str) or not request_no:
+            raise Refusal("ACQ.INVALID_PARAMETER", "参数无效 (out_request_no)")
+        node: dict[str, Any] = {
+            "trade_no": trade.trade_no,
+            "out_trade_no": trade.out_trade_no,
+            "total_amount": yuan(trade.amount),
+        }
+        made = trade.refunds.get(request_no)
+        if made is not None:
+            node |= {
+                "out_request_no": request_no,
+                "refund_amount": yuan(made.amount),
+                "refund_status": "REFUND_SUCCESS",
+                "gmt_refund_pay": cst(made.at),
+            }
         return node
 
     def _bill_url(self, app_id: str, biz: dict[str, Any], now: datetime) -> str:

@@ -103,7 +103,11 @@ def build_app(sim: WechatPaySimulator) -> Starlette:  # noqa: PLR0915 (a closure
         async def run(request: Request) -> Response:
             try:
                 merchant, raw = await authenticate(request)
-                return await handler(request, merchant, raw)  # type: ignore[no-any-return]
+                done: Response = await handler(request, merchant, raw)
+                if sim.fail_after_next > 0:  # carried out, then WeChat Pay's system fails
+                    sim.fail_after_next -= 1
+                    raise Refusal(sim.fail_status, "SYSTEM_ERROR", "系统错误")
+                return done
             except Refusal as refusal:
                 # WeChat Pay signs its answer only once the merchant's signature checked out.
                 return answer(
@@ -206,6 +210,8 @@ def build_app(sim: WechatPaySimulator) -> Starlette:  # noqa: PLR0915 (a closure
         }
 
     async def refund(_request: Request, merchant: Merchant, raw: bytes) -> Response:
+        if sim.refuse_refunds is not None:
+            raise Refusal(*sim.refuse_refunds)
         data = json_body(raw)
         out_refund_no, amount = data.get("out_refund_no"), data.get("amount")
         if not isinstance(out_refund_no, str) or not OUT_REFUND_NO.fullmatch(out_refund_no):

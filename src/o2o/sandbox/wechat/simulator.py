@@ -65,6 +65,12 @@ class WechatPaySimulator:
         # ``drop_notifications`` payments are never notified (the merchant must query).
         self.fail_next = 0
         self.fail_status = 500
+        # ``fail_after_next``: the next calls are carried out, then answered ``fail_status``
+        # SYSTEM_ERROR (the merchant cannot tell whether they were). ``refuse_refunds``: while
+        # set, refunds are refused with this (status, code, message), e.g. (403, "NOT_ENOUGH",
+        # "基本账户余额不足").
+        self.fail_after_next = 0
+        self.refuse_refunds: tuple[int, str, str] | None = None
         self.forge_answers = False
         self.drop_notifications = False
         self.app: Starlette = build_app(self)

@@ -24,7 +24,6 @@ from o2o.orders import queries as orders_queries
 from o2o.orders.exceptions import EmptyOrder, FulfilmentNotOffered
 from o2o.orders.models import Fulfilment
 from o2o.orders.schemas import AddressIn, FulfilmentQuote, LineIn, OrderCreate, QuoteRequest
-from o2o.payments.exceptions import ProviderError
 from o2o.regions import service as regions_service
 from o2o.web import cart_lines, deps, once, vocabulary, when
 from o2o.web.deps import UserDep
@@ -237,19 +236,7 @@ async def place(
         first = orders[0]
         if first.fulfilment == Fulfilment.RESERVE:
             return {"order_id": first.id, "next": f"/orders/{first.id}"}
-        try:
-            async with session.begin_nested():
-                await orders_paying.start_payment(
-                    session,
-                    order_id=first.id,
-                    shopper_id=viewer.user_id,
-                    provider_name=providers_of(request).default,
-                    providers=providers_of(request),
-                )
-        except ProviderError:
-            # The order stands (its stock is held); the pay page offers to try again.
-            log.warning("could not start paying order %s", first.id, exc_info=True)
-        return {"order_id": first.id, "next": f"/orders/{first.id}/pay"}
+        return {"order_id": first.id, "next": f"/orders/{first.id}/pay", "pay": True}
 
     try:
         outcome = await once.run_once(
@@ -271,10 +258,33 @@ async def place(
         return await _page(
             request, session, viewer, again, store_id, form, problem=exc, status=status
         )
+    if outcome.get("pay"):  # a repeated form finds the payment it started
+        await _start_paying(request, session, viewer.user_id, int(outcome["order_id"]))
     kick_relay(request)
     cart.drop_store(from_store)
     save(request, cart)
     return redirect(request, str(outcome["next"]))
+
+
+async def _start_paying(
+    request: Request, session: AsyncSession, shopper_id: int, order_id: int
+) -> None:
+    """Start paying the order just placed (committed), with the default provider; the
+    provider is asked outside the placing transaction. If it cannot be asked now, the order
+    stands (its stock is held) and the pay page offers to try again (or shows the order, if
+    a repeated form finds it paid already)."""
+    try:
+        await orders_paying.start_payment(
+            session,
+            order_id=order_id,
+            shopper_id=shopper_id,
+            provider_name=providers_of(request).default,
+            providers=providers_of(request),
+        )
+        await session.commit()
+    except DomainError:
+        await session.rollback()
+        log.warning("could not start paying order %s", order_id, exc_info=True)
 
 
 def _fulfilment(value: str) -> Fulfilment:
