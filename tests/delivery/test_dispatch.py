@@ -198,13 +198,13 @@ def test_a_merge_that_makes_a_savable_order_late_does_not_happen() -> None:
 
 
 def test_an_idle_courier_is_sent_rather_than_a_busy_one_planned_for_a_minute_sooner() -> None:
-    # food ready now; the idle courier is 5 minutes away, the busy one 1 minute away but free
-    # in 3: it would hand over a minute sooner, yet a match to it is only a plan (it may be
+    # food ready now; the idle courier is 6 minutes away, the busy one 1 minute away but free
+    # in 4: it would hand over a minute sooner, yet a match to it is only a plan (it may be
     # matched elsewhere when it comes free), so the idle courier goes now
     now = 30 * MIN
     food = order("o1", to=Point(0, 960), placed=now - 10 * MIN, ready=now)
-    fleet = (courier("idle", at=Point(1600, 0)),
-             courier("busy", at=Point(320, 0), free_at=now + 3 * MIN))  # fmt: skip
+    fleet = (courier("idle", at=Point(1920, 0)),
+             courier("busy", at=Point(320, 0), free_at=now + 4 * MIN))  # fmt: skip
     plan = dispatch(Snapshot(now, (food,), fleet), travel=MDRP)
     assert [(a.courier_id, a.orders) for a in plan.assignments] == [("idle", ("o1",))]
     # priced by the hand-over alone, the round waits for the busy courier
