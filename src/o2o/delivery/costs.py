@@ -36,7 +36,7 @@ class Weights:
     # per order and second until a busy courier is free: a match to a busy courier is only
     # planned (the bundle stays in the pool and the courier may be matched elsewhere when it
     # comes free), so it is priced a little above an idle courier arriving as late
-    reserve: float = 0.3
+    reserve: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ class DispatchConfig:
     bundles: BundleRules = field(default_factory=BundleRules)
     weights: Weights = field(default_factory=Weights)
     lookahead: float = 1200.0  # plan orders whose food is ready within this many seconds
-    horizon: float = 600.0  # couriers free within this are candidates (planned, not sent)
+    horizon: float = 900.0  # couriers free within this are candidates (planned, not sent)
     commit_slack: float = 120.0  # send when the courier waits at most this long at the store
     # priority per second an order's food has been ready: above the excess and lateness
     # weights together, so an old order's row only gets cheaper with time (no starvation)
