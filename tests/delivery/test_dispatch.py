@@ -8,10 +8,12 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from o2o.delivery.bundles import BundleRules, build_bundles
 from o2o.delivery.dispatch import DispatchConfig, dispatch
-from o2o.delivery.model import Plan, Point, Snapshot, reassign
+from o2o.delivery.model import OpenOrder, Plan, Point, Snapshot, reassign
+from o2o.delivery.routes import Service
 from o2o.delivery.travel import StraightLine
-from tests.delivery.scene import MIN, courier, order
+from tests.delivery.scene import MIN, SPEED, courier, order
 
 MDRP = StraightLine(step=60.0)
 
@@ -212,3 +214,42 @@ def test_orders_go_alone_while_couriers_cover_the_demand_and_ride_together_when_
     linear = DispatchConfig(courier_value=0.2, scarcity_gain=1.5, scarcity_knee=0.0)
     plan = dispatch(Snapshot(now, pair, at_ease), linear, MDRP)
     assert [len(a.orders) for a in plan.assignments] == [2]
+
+
+def test_a_merge_that_makes_a_savable_order_late_does_not_happen() -> None:
+    # two orders of one store, food ready now, the second customer straight past the first:
+    # riding together costs it only the first drop-off (4 min) and saves a courier a trip,
+    # but its promise leaves 3 minutes of slack, so together it would be a minute late
+    now = 30 * MIN
+    first = order("o1", to=Point(0, 960), placed=now - 10 * MIN, ready=now)
+    second = order("o2", to=Point(0, 1920), placed=now - 10 * MIN, ready=now, due=now + 13 * MIN)
+
+    def sizes(pair: list[OpenOrder], rules: BundleRules) -> list[int]:
+        bundles = build_bundles(pair, starts={"r1": now}, courier_value=1.0, speed=SPEED,
+                                travel=MDRP, service=Service(), rules=rules)  # fmt: skip
+        return sorted(b.size for b in bundles)
+
+    assert sizes([first, second], BundleRules()) == [1, 1]
+    # priced only by the minute of lateness (as before the on-time reward), the merge pays
+    assert sizes([first, second], BundleRules(on_time=0.0)) == [2]
+    # with room in its promise the same pair rides together
+    relaxed = replace(second, due_at=now + 40 * MIN)
+    assert sizes([first, relaxed], BundleRules()) == [2]
+
+
+def test_an_idle_courier_is_sent_rather_than_a_busy_one_planned_for_a_minute_sooner() -> None:
+    # food ready now; the idle courier is 6 minutes away, the busy one 1 minute away but free
+    # in 4: it would hand over a minute sooner, yet a match to it is only a plan (it may be
+    # matched elsewhere when it comes free), so the idle courier goes now
+    now = 30 * MIN
+    food = order("o1", to=Point(0, 960), placed=now - 10 * MIN, ready=now)
+    fleet = (courier("idle", at=Point(1920, 0)),
+             courier("busy", at=Point(320, 0), free_at=now + 4 * MIN))  # fmt: skip
+    plan = dispatch(Snapshot(now, (food,), fleet), travel=MDRP)
+    assert [(a.courier_id, a.orders) for a in plan.assignments] == [("idle", ("o1",))]
+    # priced by the hand-over alone, the round waits for the busy courier
+    config = DispatchConfig()
+    plain = replace(config, weights=replace(config.weights, reserve=0.0))
+    plan = dispatch(Snapshot(now, (food,), fleet), plain, MDRP)
+    assert plan.assignments == []
+    assert plan.postponed == ["o1"]

@@ -39,6 +39,9 @@ class BundleRules:
     max_size: int = 3
     window: float = 600.0  # most seconds between the first and last ready time in a bundle
     lateness_weight: float = 4.0  # a second late against the promise, in seconds of excess
+    # a reward per order handed over within its promise (only orders whose bound is within
+    # it), as in the matching: a merge that makes a savable order late loses it whole
+    on_time: float = 900.0
 
 
 def make_bundle(
@@ -55,15 +58,16 @@ def make_bundle(
 
 
 def _delay(bundle: Bundle, start: float, service: Service, rules: BundleRules) -> float:
-    """Excess over the bounds (plus weighted lateness) if picked up as early as possible
-    after ``start``."""
+    """Excess over the bounds, plus weighted lateness less the on-time reward, if picked up
+    as early as possible after ``start``."""
     leave = max(bundle.ready, start) + service.pickup / 2
     total = 0.0
     for order, offset, low in zip(bundle.orders, bundle.offsets, bundle.bounds, strict=True):
         drop = leave + offset
         total += drop - low
         if low <= order.due_at:  # lateness counts only where being on time was possible
-            total += rules.lateness_weight * max(0.0, drop - order.due_at)
+            late = drop - order.due_at
+            total += rules.lateness_weight * late if late > 0 else -rules.on_time
     return total
 
 

@@ -5,7 +5,8 @@ the store and hand each order over, and prices: excess over each order's own bou
 customer's wait beyond what physics forces), lateness against the promise for orders that can
 still make it (weighted high: on-time share is what shoppers feel) less a reward for each of
 them the match hands over in time, the courier standing at the store (capacity lost when
-couriers are short) and driving empty.
+couriers are short) and driving empty, and each second a busy courier is still busy (a
+match to it is a plan, not an instruction).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class Weights:
     # a reward per order this match hands over within its promise: when couriers are short,
     # the orders that can still be on time go first; bounded, so the age bonus still wins
     on_time: float = 900.0
+    # per order and second until a busy courier is free: a match to a busy courier is only
+    # planned (the bundle stays in the pool and the courier may be matched elsewhere when it
+    # comes free), so it is priced a little above an idle courier arriving as late
+    reserve: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +81,11 @@ def predict(
     late = (np.maximum(drop - due[:, None, :], 0.0) * counts[:, None, :]).sum(axis=2)
     kept = ((drop <= due[:, None, :]) * counts[:, None, :]).sum(axis=2)
     wait = np.maximum(ready[:, None] - (arrival + service.pickup / 2), 0.0)
+    sizes = np.array([b.size for b in bundles])
     cost = (weights.excess * excess + weights.late * late - weights.on_time * kept
-            + courier_value * (weights.wait * wait + weights.travel * drive))  # fmt: skip
+            + courier_value * (weights.wait * wait + weights.travel * drive)
+            + weights.reserve * sizes[:, None] * (start - now)[None, :])  # fmt: skip
     shift_end = np.array([c.shift_end for c in couriers])
     capacity = np.array([c.capacity for c in couriers])
-    sizes = np.array([b.size for b in bundles])
     infeasible = (pickup > shift_end[None, :]) | (sizes[:, None] > capacity[None, :])
     return Prediction(np.where(infeasible, INFEASIBLE, cost), arrival, pickup)

@@ -11,7 +11,8 @@
    bundles are what keeps orders from waiting for a courier at all.
 4. ``linear_sum_assignment`` matches bundles to couriers on ``costs.predict`` (excess over each
    order's bound, lateness and a bounded reward for being on time for orders that can still
-   be, and the courier's driving and standing time priced by the same scarcity), less an age
+   be, the courier's driving and standing time priced by the same scarcity, and a price on
+   each second a busy courier is still busy: a match to it is only planned), less an age
    bonus: when bundles outnumber couriers, orders that can still be on time go first, and
    the oldest overtake them as they wait (no order starves).
 5. A match is sent only to an idle courier (MDRP: no new instruction while executing one,
@@ -45,7 +46,7 @@ class DispatchConfig:
     bundles: BundleRules = field(default_factory=BundleRules)
     weights: Weights = field(default_factory=Weights)
     lookahead: float = 1200.0  # plan orders whose food is ready within this many seconds
-    horizon: float = 600.0  # couriers free within this are candidates (planned, not sent)
+    horizon: float = 900.0  # couriers free within this are candidates (planned, not sent)
     commit_slack: float = 120.0  # send when the courier waits at most this long at the store
     # priority per second an order's food has been ready: above the excess and lateness
     # weights together, so an old order's row only gets cheaper with time (no starvation)
