@@ -383,7 +383,7 @@ def test_the_ledger_balances_after_any_sequence(database_url: str) -> None:
         run_state_machine_as_test(
             machine,
             settings=settings(
-                max_examples=10,
+                max_examples=25,
                 stateful_step_count=40,
                 derandomize=True,
                 deadline=None,
