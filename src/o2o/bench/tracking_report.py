@@ -87,8 +87,9 @@ def markdown(report: Report, command: str, *, today: datetime | None = None) -> 
         "process its courier does *not* post to, so every position crosses through Redis "
         "(ours: the shopper's SSE tracking stream with the tracking answer; bare: a WebSocket)",
         "- position→screen: from the moment a batch is sent (its newest position's time) to the "
-        "frame carrying that position arriving at the watcher; the load generator (asyncio + "
-        "httpx), both servers, PostgreSQL and Redis share the machine's cores",
+        "frame carrying that position arriving at the watcher; the load generator (asyncio with a "
+        "minimal HTTP/1.1 client, one process), both servers, PostgreSQL and Redis share the "
+        "machine's cores",
         "- ours: `POST /api/v1/couriers/me/positions` (token, checks, last position, trail, "
         "the tracking answer of each order the courier carries published on Redis) and "
         "`GET /api/v1/orders/{id}/tracking/stream`; bare: Starlette, a POST that publishes "
