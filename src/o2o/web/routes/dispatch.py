@@ -133,14 +133,19 @@ async def _context(
     }
 
 
+async def _board(
+    request: Request, session: SessionDep, viewer: UserDep, region: int | None, template: str
+) -> Response:
+    _require_admin(viewer)
+    chosen, regions = await _region(session, region)
+    return render(request, template, await _context(request, session, chosen, regions))
+
+
 @router.get("")
 async def page(
     request: Request, session: SessionDep, viewer: UserDep, region: OptionalIdQuery = None
 ) -> Response:
-    _require_admin(viewer)
-    chosen, regions = await _region(session, region)
-    context = await _context(request, session, chosen, regions)
-    return render(request, "admin/dispatch.html", context)
+    return await _board(request, session, viewer, region, "admin/dispatch.html")
 
 
 @router.get("/board")
@@ -148,10 +153,7 @@ async def board_fragment(
     request: Request, session: SessionDep, viewer: UserDep, region: OptionalIdQuery = None
 ) -> Response:
     """Just the board (lists and the markers' data): what the page swaps in on a change."""
-    _require_admin(viewer)
-    chosen, regions = await _region(session, region)
-    context = await _context(request, session, chosen, regions)
-    return render(request, "admin/_dispatch_board.html", context)
+    return await _board(request, session, viewer, region, "admin/_dispatch_board.html")
 
 
 @router.get("/stream")
