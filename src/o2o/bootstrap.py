@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 
 from o2o import __version__
+from o2o.accounts.principal_cache import PrincipalCache
 from o2o.api import errors as api_errors
 from o2o.api.routes import (
     admin,
@@ -110,6 +111,7 @@ def create_app(
     app.state.database = db
     app.state.broker = realtime
     app.state.storage = LocalStorage(settings.media_dir)
+    app.state.principal_cache = PrincipalCache(settings.principal_cache_seconds)
     app.state.order_policy = order_policy(settings)
     app.state.courier_policy = courier_policy.from_settings(settings)
     sandbox = mount_alipay_sandbox(app, settings)

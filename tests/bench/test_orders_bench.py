@@ -6,16 +6,20 @@ import random
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
-from o2o.bench.orders import Options, Report, Sale, one_sale
+from o2o.bench.orders import Options, Report, Sale, one_sale, server_pgbench_script
 from o2o.bench.orders_buyers import BEHAVIOURS, Answer, Buyer, make_buyers
 from o2o.bench.orders_check import Verdict
 from o2o.bench.orders_data import BenchDatabase, seed
-from o2o.bench.orders_load import zipf_pick
-from o2o.bench.orders_pgbench import parse
+from o2o.bench.orders_load import open_loop, zipf_pick
+from o2o.bench.orders_pgbench import SERVER, parse, pgbench
 from o2o.bench.orders_report import markdown, targets, write_section
 from o2o.bench.orders_server import api_server
 from o2o.core.db import Database
+from o2o.core.idempotency_models import IdempotencyRecord
+from o2o.inventory.models import StockLevel
+from o2o.orders.models import Order
 from tests.conftest import PG_ADMIN_DSN, REQUIRE_SERVICES, _pg_available
 
 
@@ -44,6 +48,23 @@ async def test_tiny_flash_sales_break_no_invariant() -> None:
         assert sale.verdict.sold == 5
         assert sale.verdict.refused == 25
         assert sale.verdict.requests > 30  # retries and twins really happened
+    # And the open-loop generator (the O2 latency phase) places what it sends
+    async with BenchDatabase(PG_ADMIN_DSN, prefix="o2o_test_bench") as bdb:
+        db = Database.from_url(bdb.url)
+        try:
+            shop = await seed(db, stores=2, products=3, sizes=2, buyers=10, on_hand=1000)
+            pick = zipf_pick(shop.store_ids, shop.variant_ids, 1.1)
+            async with api_server(bdb.url) as server:
+                result = await open_loop(server.base_url, name="open", tokens=shop.tokens,
+                                         pick=pick, rate=40, seconds=1.0, seed=7,
+                                         max_connections=4)  # fmt: skip
+        finally:
+            await db.dispose()
+    assert result.errors == {}
+    assert result.ok == round(result.offered_per_second * 1.0) > 10
+    assert 1 <= result.clients <= 4
+    assert result.client == "rawhttp"
+    assert result.p50_ms <= result.p99_ms
 
 
 def test_buyers_are_reproducible_from_the_seed() -> None:
@@ -132,3 +153,34 @@ def test_wrk_script_sends_to_the_hot_level_only() -> None:
     spread = script(Targets([7, 8], [70, 80], zipf=1.1), ["tok-a"])
     assert "local stores = {7,8}" in spread
     assert "local s = 1.1" in spread
+
+
+async def test_the_server_statements_ceiling_writes_real_orders() -> None:
+    """pgbench's version of the server's fast path places an order per transaction, as the
+    server does (a script that wrote nothing would make a ceiling too easy to reach)."""
+    problem = await _pg_available()
+    if problem:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"PostgreSQL is required ({problem})")
+        pytest.skip(f"PostgreSQL is not reachable ({problem})")
+    async with BenchDatabase(PG_ADMIN_DSN, prefix="o2o_test_bench") as bdb:
+        db = Database.from_url(bdb.url)
+        try:
+            shop = await seed(db, stores=2, products=3, sizes=2, buyers=3, on_hand=1000)
+            script, constants = await server_pgbench_script(db, shop)
+            variables = {"region": shop.region_id, "merchant": shop.merchant_id,
+                         "store": shop.store_ids[0], "stores": 2,
+                         "variant": shop.variant_ids[0], "variants": len(shop.variant_ids),
+                         "product": shop.product_ids[0], "shopper": shop.shopper_ids[0],
+                         "zipf": 1.1, **constants}  # fmt: skip
+            result = await pgbench(bdb.dsn, name=SERVER, script=script, variables=variables,
+                                   clients=2, seconds=1, zipf=True)  # fmt: skip
+            async with db.session() as session:
+                orders = await session.scalar(select(func.count()).select_from(Order))
+                reserved = await session.scalar(select(func.sum(StockLevel.reserved)))
+                keys = await session.scalar(select(func.count()).select_from(IdempotencyRecord))
+        finally:
+            await db.dispose()
+    assert result.failed == 0
+    assert result.transactions > 0
+    assert orders == reserved == keys == result.transactions

@@ -28,11 +28,12 @@ from o2o.accounts.models import MemberRole, TokenKind, User
 from o2o.bootstrap import create_app
 from o2o.core.clock import utcnow
 from o2o.core.db import Database, create_engine
+from o2o.core.idempotency_models import IdempotencyRecord
 from o2o.core.settings import Settings
 from o2o.inventory import queries as inventory_queries
 from o2o.inventory import reservations
 from o2o.inventory.models import Reservation, ReservationStatus, StockLevel
-from o2o.orders import placement
+from o2o.orders import placement, placement_pg
 from o2o.orders import service as orders_service
 from o2o.orders.models import Fulfilment, Order, OrderStatus
 from o2o.orders.policy import OrderPolicy
@@ -362,3 +363,59 @@ async def test_expired_holds_always_come_back(arena: Arena) -> None:
         assert placed_left == 0
         assert await reservations.expired_levels(session, now=utcnow()) == []
         assert await inventory_queries.ledger_discrepancies(session) == []
+
+
+def _one_statement(arena: Arena, qty: int) -> OrderCreate:
+    return OrderCreate(
+        store_id=arena.store_id,
+        fulfilment=Fulfilment.PICKUP,
+        lines=[LineIn(variant_id=arena.variant_id, qty=qty)],
+    )
+
+
+async def test_the_one_statement_placement_on_its_own_is_all_or_nothing(arena: Arena) -> None:
+    """With no transaction around it (no BEGIN, no COMMIT), the statement still writes all
+    or nothing: many racing with one key make one order; a short level leaves no claimed
+    key and no stock taken."""
+    (headers,) = await _shoppers(arena.db, 1)
+    async with arena.db.session() as session:
+        shopper_id = (
+            await accounts_service.principal_for_token(
+                session, token=headers["Authorization"].split()[1], kind=TokenKind.API
+            )
+        ).user_id
+
+    def once(key: str) -> placement_pg.Once:
+        return placement_pg.Once("test|POST /orders", key, "hash-" + key, timedelta(hours=24))
+
+    async def place(qty: int, key: str) -> object:
+        async with arena.db.session() as session:
+            return await placement_pg.place_once(
+                session, shopper_id=shopper_id, data=_one_statement(arena, qty),
+                policy=OrderPolicy(), once=once(key),
+                render=lambda placed: {"id": placed[0].order.id},
+            )  # fmt: skip
+
+    same_key = uuid.uuid4().hex
+    answers = await asyncio.gather(*(place(1, same_key) for _ in range(20)))
+    assert len([a for a in answers if a is not None]) == 1
+    assert await place(UNITS - 1, uuid.uuid4().hex) is not None  # the rest of the level
+    short_key = uuid.uuid4().hex
+    assert await place(1, short_key) is None
+
+    async with arena.db.session() as session:
+        level = await session.scalar(
+            select(StockLevel).where(
+                StockLevel.store_id == arena.store_id, StockLevel.variant_id == arena.variant_id
+            )
+        )
+        assert level is not None
+        assert (level.on_hand, level.reserved) == (UNITS, UNITS)
+        assert await session.scalar(select(func.count()).select_from(Order)) == 2
+        keys = set(await session.scalars(select(IdempotencyRecord.key)))
+        assert same_key in keys
+        assert short_key not in keys
+        holds = await session.scalar(
+            select(func.sum(Reservation.qty)).where(Reservation.status == ReservationStatus.HELD)
+        )
+        assert holds == UNITS

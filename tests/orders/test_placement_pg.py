@@ -129,3 +129,14 @@ async def test_a_known_key_or_short_stock_is_left_to_the_general_path(
         policy=OrderPolicy(),
     )  # fmt: skip
     assert placed[0].status == OrderStatus.PLACED
+
+
+def test_every_parameter_of_the_statement_is_named() -> None:
+    import re
+
+    numbers = {int(n) for n in re.findall(r"\$(\d+)", placement_pg.sql())}
+    names = placement_pg.parameter_names()
+    assert numbers == set(range(1, len(names) + 1))
+    assert len(set(names)) == len(names)
+    assert names[:2] == ["key.scope", "key.key"]
+    assert {"orders.id", "order_lines.order_id", "stock_reservations.variant_id"} <= set(names)

@@ -4,6 +4,7 @@ appears without a reload), and reassigning moves the order to the chosen courier
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import uuid
@@ -80,6 +81,15 @@ def _rider_on_shift(database: str, *, region_id: int, lat: float, lng: float, on
     return int(rider_id)
 
 
+def _open_all_day(database: str, store_id: int) -> None:
+    """The demo store keeps its real hours; a delivery needs it open whenever the test runs."""
+    with sqlite3.connect(database, timeout=15) as db:
+        db.execute(
+            "UPDATE stores SET opening_hours = ?, hours_exceptions = '{}' WHERE id = ?",
+            (json.dumps([[[0, 1440]]] * 7), store_id),
+        )
+
+
 def test_the_board_shows_couriers_and_orders_and_reassigns(
     chromium: Browser, live_server: LiveServer
 ) -> None:
@@ -88,7 +98,9 @@ def test_the_board_shows_couriers_and_orders_and_reassigns(
     base = live_server.url
     assert live_server.database is not None
     api = chromium.new_context().request
-    store = api.get(f"{base}/api/v1/stores/{live_server.seed.store_ids['threads'][0]}").json()
+    store_id = live_server.seed.store_ids["threads"][0]
+    _open_all_day(str(live_server.database), store_id)
+    store = api.get(f"{base}/api/v1/stores/{store_id}").json()
     region_id = store["region_id"]
     courier = bearer(api, base, "courier@demo.o2o")
     me = api.post(

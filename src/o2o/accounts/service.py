@@ -14,6 +14,7 @@ from o2o.accounts.exceptions import InvalidCredentials, InvalidToken, LoginTaken
 from o2o.accounts.models import AccessToken, MemberRole, Membership, TokenKind, User
 from o2o.accounts.passwords import hash_password, verify_password
 from o2o.accounts.principal import Grant, Principal
+from o2o.accounts.principal_cache import PrincipalCache
 from o2o.core import rawpg
 from o2o.core.clock import utcnow
 
@@ -104,21 +105,42 @@ async def revoke_token(session: AsyncSession, *, token: str) -> None:
     )
 
 
-async def principal_for_token(session: AsyncSession, *, token: str, kind: TokenKind) -> Principal:
+async def principal_for_token(
+    session: AsyncSession,
+    *,
+    token: str,
+    kind: TokenKind,
+    cache: PrincipalCache | None = None,
+) -> Principal:
     """Who holds this token; expired, revoked or unknown tokens are refused alike. One round
-    trip: the user and their memberships together (every API request pays for this)."""
+    trip: the user and their memberships together (every API request pays for this), none
+    while ``cache`` remembers the token (see ``accounts.principal_cache``)."""
+    key = (_digest(token), kind)
+    now = utcnow()
+    if cache is not None and (known := cache.get(key, now)) is not None:
+        return known
     if rawpg.is_postgresql(session):
-        return await _principal_pg(session, token=token, kind=kind)
+        principal, expires_at = await _principal_pg(session, digest=key[0], kind=kind, now=now)
+    else:
+        principal, expires_at = await _principal_orm(session, digest=key[0], kind=kind, now=now)
+    if cache is not None:
+        cache.put(key, principal, expires_at)
+    return principal
+
+
+async def _principal_orm(
+    session: AsyncSession, *, digest: str, kind: TokenKind, now: datetime
+) -> tuple[Principal, datetime]:
     rows = (
         await session.execute(
-            select(User, Membership)
+            select(User, Membership, AccessToken.expires_at)
             .join(AccessToken, AccessToken.user_id == User.id)
             .outerjoin(Membership, Membership.user_id == User.id)
             .where(
-                AccessToken.token_hash == _digest(token),
+                AccessToken.token_hash == digest,
                 AccessToken.kind == kind,
                 AccessToken.revoked_at.is_(None),
-                AccessToken.expires_at > utcnow(),
+                AccessToken.expires_at > now,
                 User.is_active.is_(True),
             )
             .order_by(Membership.merchant_id)
@@ -126,12 +148,12 @@ async def principal_for_token(session: AsyncSession, *, token: str, kind: TokenK
     ).all()
     if not rows:
         raise InvalidToken("The token is unknown, expired or revoked; log in again.")
-    return _principal(rows[0][0], [m for _, m in rows if m is not None])
+    return _principal(rows[0][0], [m for _, m, _ in rows if m is not None]), rows[0][2]
 
 
 _PRINCIPAL_SQL = (
     "SELECT u.id, u.email, u.display_name, u.is_platform_admin, u.is_courier,"
-    " m.merchant_id, m.role, m.store_ids"
+    " m.merchant_id, m.role, m.store_ids, t.expires_at"
     " FROM access_tokens t JOIN users u ON u.id = t.user_id"
     " LEFT JOIN memberships m ON m.user_id = u.id"
     " WHERE t.token_hash = $1 AND t.kind = $2 AND t.revoked_at IS NULL"
@@ -140,15 +162,17 @@ _PRINCIPAL_SQL = (
 )
 
 
-async def _principal_pg(session: AsyncSession, *, token: str, kind: TokenKind) -> Principal:
+async def _principal_pg(
+    session: AsyncSession, *, digest: str, kind: TokenKind, now: datetime
+) -> tuple[Principal, datetime]:
     """``principal_for_token``'s query in plain SQL (``core.rawpg``): the same rows, without
     the ORM's per-statement work on the path every request takes."""
-    driver = await rawpg.driver(session)
-    rows = await driver.fetch(_PRINCIPAL_SQL, _digest(token), kind.value, utcnow())
+    driver = await rawpg.driver(session, begin=False)  # one SELECT: no BEGIN needed
+    rows = await driver.fetch(_PRINCIPAL_SQL, digest, kind.value, now)
     if not rows:
         raise InvalidToken("The token is unknown, expired or revoked; log in again.")
     user = rows[0]
-    return Principal(
+    principal = Principal(
         user_id=user["id"],
         email=user["email"],
         display_name=user["display_name"],
@@ -160,6 +184,7 @@ async def _principal_pg(session: AsyncSession, *, token: str, kind: TokenKind) -
             if r["merchant_id"] is not None
         ),
     )
+    return principal, user["expires_at"]
 
 
 def _principal(user: User, memberships: list[Membership]) -> Principal:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts import service as accounts_service
@@ -21,6 +21,7 @@ from o2o.http.deps import (
     get_session,
     get_settings,
     get_storage,
+    principal_cache_of,
 )
 from o2o.merchants import service as merchants_service
 from o2o.merchants.exceptions import StoreNotFound
@@ -43,6 +44,7 @@ __all__ = [
 
 
 async def get_principal(
+    request: Request,
     session: SessionDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:
@@ -53,7 +55,7 @@ async def get_principal(
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("Use the Bearer scheme: 'Authorization: Bearer <token>'.")
     return await accounts_service.principal_for_token(
-        session, token=token.strip(), kind=TokenKind.API
+        session, token=token.strip(), kind=TokenKind.API, cache=principal_cache_of(request)
     )
 
 

@@ -22,14 +22,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from o2o.bench.orders_buyers import Buyer, flash_sale, make_buyers
+from o2o.bench.orders_buyers import API, Buyer, flash_sale, make_buyers
 from o2o.bench.orders_check import Verdict, check_sale
 from o2o.bench.orders_data import BenchDatabase, Shop, add_variant, seed
 from o2o.bench.orders_load import LoadResult, Pick, closed_loop, hot, open_loop, zipf_pick
-from o2o.bench.orders_pgbench import SCRIPTS, PgbenchResult, pgbench, pgbench_path
+from o2o.bench.orders_pgbench import (
+    SCRIPTS,
+    SERVER,
+    PgbenchResult,
+    pgbench,
+    pgbench_path,
+    server_script,
+)
 from o2o.bench.orders_server import Server, api_server, cpu_seconds
 from o2o.bench.orders_wrk import Targets, wrk_closed_loop, wrk_path
 from o2o.core.db import Database
+from o2o.core.idempotency import TTL as IDEMPOTENCY_TTL
+from o2o.orders import placement_pg, reads_pg
+from o2o.orders import queries as orders_queries
+from o2o.orders.models import Fulfilment
+from o2o.orders.policy import OrderPolicy
+from o2o.orders.schemas import LineIn, OrderCreate
 
 HTTP = "HTTP (uvicorn, {n} worker{s})"
 CONDITIONAL, FOR_UPDATE = list(SCRIPTS)
@@ -209,13 +222,34 @@ async def _throughput(
                                client_cpu_ms=client_cpu * per, client=opts.client)  # fmt: skip
 
 
+async def server_pgbench_script(db: Database, shop: Shop) -> tuple[str, dict[str, str]]:
+    """The server's statements for one real order (drawn, never sent) as a pgbench script."""
+    data = OrderCreate(store_id=shop.store_ids[0], fulfilment=Fulfilment.PICKUP,
+                       lines=[LineIn(variant_id=shop.variant_ids[0], qty=1)])  # fmt: skip
+    async with db.session() as session:
+        statement = await placement_pg.prepare(
+            session, shopper_id=shop.shopper_ids[0], data=data, policy=OrderPolicy(),
+            once=placement_pg.Once(f"user:{shop.shopper_ids[0]}|POST {API}", "sample",
+                                   "0" * 64, IDEMPOTENCY_TTL),
+            render=lambda placed: orders_queries.placed_views(placed)[0].model_dump(mode="json"),
+        )  # fmt: skip
+        await session.rollback()
+    if statement is None:
+        raise RuntimeError("the sample order did not take the one-statement path")
+    return server_script(ids_sql=placement_pg.IDS, read_sql=reads_pg.sql(),
+                         place_sql=placement_pg.sql(), names=placement_pg.parameter_names(),
+                         args=statement.args)  # fmt: skip
+
+
 async def _side_by_side(
     opts: Options, out: Reporter, db: Database, url: str, dsn: str, report: Report, *,
     workload: str, shop: Shop, pick: Pick, targets: Targets,
     variables: dict[str, int | float], zipf: bool,
 ) -> None:  # fmt: skip
     """HTTP (each worker count) and pgbench (each script), alternating, ``reps`` times."""
-    systems = [http_name(w) for w in opts.workers] + list(SCRIPTS)
+    server_sql, constants = await server_pgbench_script(db, shop)
+    scripts = {**SCRIPTS, SERVER: server_sql}
+    systems = [http_name(w) for w in opts.workers] + list(scripts)
     series = {name: Series(workload, name) for name in systems}
     report.series += series.values()
     tick = out.phase(f"{workload}: {opts.reps} × ({len(systems)} systems × {opts.seconds:g} s)",
@@ -229,9 +263,10 @@ async def _side_by_side(
                 )  # fmt: skip
                 tick()
                 if workers == opts.workers[0]:  # pgbench between the HTTP reps, same noise
-                    for name, script in SCRIPTS.items():
+                    for name, script in scripts.items():
                         series[name].pg.append(
-                            await pgbench(dsn, name=name, script=script, variables=variables,
+                            await pgbench(dsn, name=name, script=script,
+                                          variables={**variables, **constants},
                                           clients=opts.clients, seconds=opts.seconds, zipf=zipf)
                         )  # fmt: skip
                         tick()

@@ -15,7 +15,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -74,6 +76,67 @@ UPDATE stock_levels SET reserved = reserved + 1, updated_at = now() WHERE id = :
     + "\\endif\nCOMMIT;\n"
 )
 SCRIPTS = {"conditional UPDATE": CONDITIONAL, "SELECT … FOR UPDATE": FOR_UPDATE}
+SERVER = "the server's statements"
+
+# Parameters of the server's statement that differ from one order to the next: pgbench
+# variables (:s and :v from the row picker, :oid/:lid/:eid drawn by the script, :key random).
+_VARYING = {
+    "key.key": ":key",
+    "stock.store_id": ":s",
+    "stock.variant_id": ":v",
+    "orders.id": ":oid",
+    "orders.store_id": ":s",
+    "order_lines.id": ":lid",
+    "order_lines.order_id": ":oid",
+    "order_lines.variant_id": ":v",
+    "order_events.id": ":eid",
+    "order_events.order_id": ":oid",
+    "stock_reservations.store_id": ":s",
+    "stock_reservations.variant_id": ":v",
+}
+
+
+def _constant(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def server_script(
+    *, ids_sql: str, read_sql: str, place_sql: str, names: list[str], args: list[Any]
+) -> tuple[str, dict[str, str]]:
+    """pgbench's version of what the API server sends for one order on its fast path (see
+    ``orders.placement_pg``): draw the ids, read the store and the item, and the one
+    statement, with one real order's values (``args``) except those that differ per order.
+    The token lookup is left out (a busy shopper's token is remembered by the server), so
+    this ceiling is, if anything, higher than the server's SQL. Returns the script and its
+    constants for ``-D``."""
+    if len(names) != len(args):
+        raise ValueError(f"{len(names)} parameter names for {len(args)} values")
+    defines: dict[str, str] = {}
+
+    def parameter(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        name, value = names[n - 1], args[n - 1]
+        if name in _VARYING:
+            return _VARYING[name]
+        if value is None:
+            return "NULL"
+        if value == "":
+            return "''"  # pgbench takes no empty -D value
+        defines[f"p{n}"] = _constant(value)
+        return f":p{n}"
+
+    ids = re.findall(r"nextval\([^()]*\([^()]*\)\)", ids_sql)  # nextval(pg_get_serial…(…))
+    draw = "SELECT " + ", ".join(
+        f"{expr} AS {alias}" for expr, alias in zip(ids, ("oid", "lid", "eid"), strict=True)
+    )
+    read = read_sql.replace("$1", ":s").replace("$2::bigint[]", "ARRAY[:v]::bigint[]")
+    place = re.sub(r"\$(\d+)", parameter, place_sql)
+    script = f"\\set key random(1, 1000000000000000)\n{draw} \\gset\n{read};\n{place};\n"
+    return script, defines
 
 
 @dataclass(slots=True)
@@ -130,7 +193,7 @@ async def pgbench(
     *,
     name: str,
     script: str,
-    variables: dict[str, int | float],
+    variables: Mapping[str, int | float | str],
     clients: int,
     seconds: float,
     zipf: bool = False,

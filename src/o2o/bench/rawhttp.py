@@ -119,6 +119,40 @@ class Connection:
                 await writer.wait_closed()
 
 
+class Pool:
+    """Up to ``size`` keep-alive connections to one server, each lent to one request at a
+    time; a borrower waits while all are lent."""
+
+    def __init__(self, base_url: str, size: int) -> None:
+        self.base_url = base_url
+        self.size = size
+        self.opened = 0
+        self._idle: list[Connection] = []
+        self._free = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        async with self._free:
+            while not self._idle and self.opened >= self.size:
+                await self._free.wait()
+            if self._idle:
+                conn = self._idle.pop()
+            else:
+                self.opened += 1
+                conn = Connection(self.base_url)
+        try:
+            yield conn
+        finally:
+            async with self._free:
+                self._idle.append(conn)
+                self._free.notify()
+
+    async def close(self) -> None:
+        for conn in self._idle:
+            await conn.close()
+        self._idle.clear()
+
+
 async def event_stream(
     url: str, *, headers: Mapping[str, str]
 ) -> AsyncIterator[tuple[int, str | None]]:

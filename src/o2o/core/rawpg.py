@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from o2o.core.db import Base
 
 M = TypeVar("M", bound=Base)
-_DRIVER = "o2o.rawpg.driver"  # session.info: (the transaction, its asyncpg connection)
+_DRIVER = "o2o.rawpg.driver"  # session.info: (transaction, connection, adapter, asyncpg's)
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
 
 
@@ -31,25 +31,30 @@ def is_postgresql(session: AsyncSession) -> bool:
     return bind is not None and bind.dialect.name == "postgresql"
 
 
-async def driver(session: AsyncSession) -> Any:
-    """asyncpg's connection inside the session's transaction (begun if it was not).
+async def driver(session: AsyncSession, *, begin: bool = True) -> Any:
+    """asyncpg's connection of the session, inside its transaction (begun if it was not).
 
     SQLAlchemy's asyncpg adapter sends ``BEGIN`` lazily, with its first statement; a
     statement sent straight to asyncpg before that would run (and commit) on its own. So
-    the adapter's transaction is begun here when it has not been yet."""
+    the adapter's transaction is begun here when it has not been yet, unless ``begin`` is
+    False: a single plain ``SELECT`` sees the same under READ COMMITTED (every statement
+    takes its own snapshot) with a round trip less, and the transaction begins with the
+    session's next statement that needs one."""
     transaction = session.get_transaction()
     known = session.info.get(_DRIVER)
     if transaction is not None and known is not None and known[0] is transaction:
-        return known[1]  # this transaction's, already begun
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    adapter: Any = raw.dbapi_connection
-    if getattr(adapter, "_transaction", False) is None:
-        await adapter._start_transaction()  # the adapter's own lazy BEGIN
-    elif not hasattr(adapter, "_transaction"):  # an adapter we do not know: begin through it
-        await connection.exec_driver_sql("SELECT 1")
-    session.info[_DRIVER] = (session.get_transaction(), raw.driver_connection)
-    return raw.driver_connection
+        _, connection, adapter, raw = known
+    else:
+        connection = await session.connection()
+        fairy = await connection.get_raw_connection()
+        adapter, raw = fairy.dbapi_connection, fairy.driver_connection
+        session.info[_DRIVER] = (session.get_transaction(), connection, adapter, raw)
+    if begin:
+        if getattr(adapter, "_transaction", False) is None:
+            await adapter._start_transaction()  # the adapter's own lazy BEGIN
+        elif not hasattr(adapter, "_transaction"):  # an adapter we do not know: through it
+            await connection.exec_driver_sql("SELECT 1")
+    return raw
 
 
 def table_of(model: type[Base]) -> Table:

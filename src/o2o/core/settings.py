@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="dev-only-secret-change-me", min_length=16)
     token_ttl_hours: int = 24 * 30
     session_ttl_hours: int = 24 * 14
+    # How long a process trusts a token it has just looked up (0: look it up every time).
+    # Logout and role changes apply at once in the process that made them, within this
+    # many seconds in the others (accounts.principal_cache).
+    principal_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     base_url: str = "http://127.0.0.1:8000"
     default_locale: str = "en"
     # Demo pages show the seeded logins; never on in production.

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from o2o.accounts.principal_cache import PrincipalCache
 from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.core.storage import Storage
@@ -55,6 +56,12 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 MAX_ID = 2**63 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def principal_cache_of(request: Request) -> PrincipalCache | None:
+    """The app's cache of recently seen tokens (None in an app built without one)."""
+    cache: PrincipalCache | None = getattr(request.app.state, "principal_cache", None)
+    return cache
 
 
 def policy_of(request: Request) -> OrderPolicy:

@@ -9,10 +9,13 @@ Here the rules are the same (the same reads, checks and prices: ``placement.part
 ``placement.draft_part``); only the writing differs. The ids are drawn first, the answer is
 rendered, and then *one* statement claims the idempotency key with that answer, takes the
 stock with the conditional update and writes the order, its line, its timeline entry, its
-hold and its outbox message, every insert conditional on the stock having been taken. If the
-key was already claimed or the stock is short, the transaction is rolled back and the caller
-runs the general path, which replays, refuses or reclaims expired holds exactly as before:
-this path never decides a refusal, it only makes the common success cheaper.
+hold and its outbox message, every insert conditional on the stock having been taken. Being
+one statement it is atomic by itself, so it needs no ``BEGIN`` and ``COMMIT`` round trips
+(the reads before it are single ``SELECT``s, which READ COMMITTED would give their own
+snapshots anyway). If the key was already claimed or the stock is short, nothing is written
+and the caller runs the general path, which replays, refuses or reclaims expired holds
+exactly as before: this path never decides a refusal, it only makes the common success
+cheaper.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 from sqlalchemy import JSON, Column, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,7 +57,7 @@ from o2o.orders.pricing import Discounts, NoDiscounts
 from o2o.orders.schemas import OrderCreate
 
 FULFILMENTS = (Fulfilment.PICKUP, Fulfilment.DELIVERY)
-_IDS = (
+IDS = (
     "SELECT nextval(pg_get_serial_sequence('orders', 'id')), "
     "nextval(pg_get_serial_sequence('order_lines', 'id')), "
     "nextval(pg_get_serial_sequence('order_events', 'id'))"
@@ -82,6 +86,14 @@ def applies(session: AsyncSession, data: OrderCreate) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Statement:
+    """The one statement of a placement, ready to send, and the answer it stores."""
+
+    args: list[Any]
+    answer: Any
+
+
 async def place_once(
     session: AsyncSession,
     *,
@@ -97,6 +109,39 @@ async def place_once(
     returns the answer. None (having changed nothing) when the general path must decide:
     the key is known, or the stock is short. Invalid requests raise the same domain errors
     as the general path, before anything is written."""
+    statement = await prepare(
+        session, shopper_id=shopper_id, data=data, policy=policy, once=once, render=render,
+        discounts=discounts, now=now,
+    )  # fmt: skip
+    if statement is None:
+        return None
+    # No BEGIN and COMMIT: the placement is one statement, atomic by itself (and inside the
+    # session's transaction if something began one).
+    driver: Any = await rawpg.driver(session, begin=False)
+    try:
+        claimed, taken, _ = await driver.fetchrow(sql(), *statement.args)
+    except asyncpg.exceptions.DivisionByZeroError:  # key claimed, stock short: undone
+        claimed = taken = 0
+    if not (claimed and taken):
+        await session.rollback()
+        return None
+    await session.commit()
+    return statement.answer
+
+
+async def prepare(
+    session: AsyncSession,
+    *,
+    shopper_id: int,
+    data: OrderCreate,
+    policy: OrderPolicy,
+    once: Once,
+    render: Callable[[list[Placed]], Any],
+    discounts: Discounts | None = None,
+    now: datetime | None = None,
+) -> Statement | None:
+    """The reads and rules of the placement, its ids drawn: what ``sql()`` is sent with
+    (None if the request has more than one line). Writes nothing."""
     now = now or utcnow()
     (variant_id, qty), *more = merge_lines(data).items()
     if more:
@@ -112,8 +157,8 @@ async def place_once(
         checkout_ref=secrets.token_hex(8),
         now=now,
     )
-    driver: Any = await rawpg.driver(session)  # asyncpg's, inside the session's transaction
-    order_id, line_id, event_id = await driver.fetchrow(_IDS)
+    driver: Any = await rawpg.driver(session, begin=False)
+    order_id, line_id, event_id = await driver.fetchrow(IDS)
     order = draft.order
     order.id = order_id
     (line,) = lines_of(draft, order_id)
@@ -141,12 +186,7 @@ async def place_once(
     args = _arguments(
         once=once, answer=answer, now=now, rows=[order, line, event, hold, message], hold=hold
     )
-    claimed, taken = await driver.fetchrow(_sql(), *args)
-    if not (claimed and taken):
-        await session.rollback()
-        return None
-    await session.commit()
-    return answer
+    return Statement(args, answer)
 
 
 def _columns(table: Table, *, skip_id: bool = False) -> list[Column[Any]]:
@@ -181,8 +221,18 @@ _WRITES = [
 ]
 
 
+_HEAD = ("key.scope", "key.key", "key.request_hash", "key.response_body", "key.now",
+         "key.expires_at", "stock.store_id", "stock.variant_id", "stock.qty")  # fmt: skip
+
+
+def parameter_names() -> list[str]:
+    """What ``sql()``'s parameters are, in order: ``key.…`` and ``stock.…`` for the claim and
+    the stock taken, then ``table.column`` for each row written."""
+    return [*_HEAD, *(f"{t.name}.{c.name}" for t, columns in _WRITES for c in columns)]
+
+
 @functools.cache
-def _sql() -> str:
+def sql() -> str:
     """The statement, built once from the tables' definitions: $1–$9 claim the key and take
     the stock, then each table's row in ``_WRITES`` order."""
     parts = [
@@ -199,7 +249,14 @@ def _sql() -> str:
         parts.append(f"w{i} AS ({_insert_if_taken(table, columns, first)})")
         first += len(columns)
     head = "WITH " + ",\n".join(parts)
-    return head + "\nSELECT (SELECT count(*) FROM claim), (SELECT count(*) FROM taken)"  # noqa: S608  # no input in it
+    # A key claimed without the stock must not stay claimed, and the statement may run on
+    # its own (no transaction around it): then it fails, dividing by zero on purpose, which
+    # undoes the whole statement, claim included.
+    tail = (
+        "\nSELECT c.n, t.n, CASE WHEN c.n > t.n THEN 1 / (t.n - t.n) END"
+        " FROM (SELECT count(*) AS n FROM claim) AS c, (SELECT count(*) AS n FROM taken) AS t"
+    )
+    return head + tail
 
 
 def _value(column: Column[Any], value: Any) -> Any:

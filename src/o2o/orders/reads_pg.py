@@ -18,7 +18,7 @@ Rows = tuple[Store, Merchant, Region, list[tuple[Variant, Product, bool]]]
 
 
 @functools.cache
-def _sql() -> str:
+def sql() -> str:
     columns = ", ".join(
         [
             rawpg.select_list(Store, "s", "s_"),
@@ -43,7 +43,7 @@ def _sql() -> str:
 async def store_with_items(session: AsyncSession, store_id: int, ids: list[int]) -> Rows | None:
     """The store, its merchant and region, and each found variant with its product and
     whether the store keeps a stock row for it; None if there is no such store."""
-    rows: list[Any] = await (await rawpg.driver(session)).fetch(_sql(), store_id, ids)
+    rows: list[Any] = await (await rawpg.driver(session, begin=False)).fetch(sql(), store_id, ids)
     if not rows:
         return None
     first = rows[0]

@@ -22,7 +22,7 @@ from o2o.accounts.exceptions import InvalidToken
 from o2o.accounts.models import TokenKind
 from o2o.accounts.principal import Principal
 from o2o.core.settings import Settings
-from o2o.http.deps import SessionDep
+from o2o.http.deps import SessionDep, principal_cache_of
 from o2o.web import i18n
 
 SESSION_COOKIE = "o2o_session"
@@ -137,7 +137,7 @@ async def get_viewer(request: Request, session: SessionDep) -> Principal | None:
         return None
     try:
         principal = await accounts_service.principal_for_token(
-            session, token=token, kind=TokenKind.SESSION
+            session, token=token, kind=TokenKind.SESSION, cache=principal_cache_of(request)
         )
     except InvalidToken:
         return None
