@@ -142,8 +142,9 @@ _PRINCIPAL_SQL = (
 
 async def _principal_pg(session: AsyncSession, *, token: str, kind: TokenKind) -> Principal:
     """``principal_for_token``'s query in plain SQL (``core.rawpg``): the same rows, without
-    the ORM's per-statement work on the path every request takes."""
-    driver = await rawpg.driver(session)
+    the ORM's per-statement work on the path every request takes. A read on its own: it
+    needs no ``BEGIN`` (who holds a token is not part of what the request then changes)."""
+    driver = await rawpg.statement_driver(session)
     rows = await driver.fetch(_PRINCIPAL_SQL, _digest(token), kind.value, utcnow())
     if not rows:
         raise InvalidToken("The token is unknown, expired or revoked; log in again.")
