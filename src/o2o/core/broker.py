@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, Protocol
 
 import redis.asyncio as redis_asyncio
@@ -24,6 +24,10 @@ log = logging.getLogger("o2o.broker")
 
 class Broker(Protocol):
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    async def publish_many(self, messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Publish each ``(channel, message)`` in order, in as few trips as the broker can."""
+        ...
 
     def subscribe(
         self, *channels: str
@@ -85,6 +89,10 @@ class InProcessBroker:
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         self._fanout.deliver(channel, message)
 
+    async def publish_many(self, messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        for channel, message in messages:
+            self._fanout.deliver(channel, message)
+
     @contextlib.asynccontextmanager
     async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         queue, _fresh = self._fanout.join(channels)
@@ -118,7 +126,19 @@ class RedisBroker:
         self._confirmed: dict[str, asyncio.Event] = {}
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        await self._redis.publish(channel, json.dumps(message, separators=(",", ":")))
+        await self._redis.publish(channel, _encode(message))
+
+    async def publish_many(self, messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """One round trip to Redis for all of them (a pipeline, not a transaction: each
+        PUBLISH stands alone, in order)."""
+        batch = list(messages)
+        if len(batch) == 1:
+            await self.publish(*batch[0])
+        elif batch:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel, message in batch:
+                    pipe.publish(channel, _encode(message))
+                await pipe.execute()
 
     @contextlib.asynccontextmanager
     async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
@@ -196,6 +216,10 @@ class RedisBroker:
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
         self._fanout.clear()
         await self._redis.aclose()
+
+
+def _encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
 
 
 def create_broker(redis_url: str | None) -> Broker:
