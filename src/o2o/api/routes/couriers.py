@@ -3,12 +3,29 @@ and the tracking of a delivery order for its shopper and its store."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+import contextlib
+import json
+import logging
+import time
+from typing import Any
 
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect, status
+from fastapi.requests import HTTPConnection
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
+from sqlalchemy import exc as sqlalchemy_exc
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message
+
+from o2o.accounts import service as accounts_service
+from o2o.accounts.exceptions import NotAuthenticated
+from o2o.accounts.models import TokenKind
+from o2o.api import errors as api_errors
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
+from o2o.core.db import Database
+from o2o.core.errors import DomainError
 from o2o.delivery import board, couriers, ingest_pg, positions, summary, tasks, tracking
 from o2o.delivery.models import Delivery
 from o2o.delivery.policy import CourierPolicy
@@ -30,6 +47,7 @@ from o2o.orders.exceptions import OrderNotFound
 from o2o.orders.models import Order
 
 router = APIRouter(tags=["couriers"])
+log = logging.getLogger("o2o.api")
 
 
 def _policy(request: Request) -> CourierPolicy:
@@ -76,15 +94,137 @@ async def courier_positions(
     """A batch of ``{lat, lng, at}``, all kept or (at the first bad one) none. The shoppers
     following this courier hear the newest position at once."""
     user_id = couriers.require_courier(principal)
+    return await _take_positions(request, session, user_id, body)
+
+
+async def _take_positions(
+    connection: HTTPConnection, session: AsyncSession, user_id: int, body: PositionsIn
+) -> PositionsRead:
+    """Keep the batch (one transaction), then tell its followers: the POST and the
+    WebSocket alike."""
     now = utcnow()
-    policy = _policy(request)
+    policy: CourierPolicy = connection.app.state.courier_policy
     fixes = [positions.Fix(p.lat, p.lng, p.at) for p in body.positions]
     batch = await ingest_pg.keep(session, courier_id=user_id, fixes=fixes, policy=policy, now=now)
     done, messages = batch.recorded, batch.news
     stale = positions.is_stale(done.courier, now=now, policy=policy)
     await session.commit()
-    await live.publish(request, messages)
+    await live.publish(connection, messages)
     return PositionsRead(accepted=done.accepted, moved=done.moved, stale=stale)
+
+
+POSITIONS_WS = "/couriers/me/positions/ws"
+REAUTH_S = 30.0  # a revoked or expired token stops a connected courier within this
+MAX_MESSAGE_CHARS = 64 * 1024  # 100 positions are about 8 KB
+
+
+@router.websocket(POSITIONS_WS)
+async def courier_positions_ws(websocket: WebSocket) -> None:
+    """The courier app's persistent connection for positions: authenticated once (the same
+    ``Authorization: Bearer`` header as the API), then each text message is a batch, the
+    body of ``POST /couriers/me/positions``, and gets one answer, in order: that route's
+    answer, or a problem details object (``status``, ``code``) after which the connection
+    stays open. A refused handshake is answered with the problem over HTTP. The token is
+    checked again every ``REAUTH_S`` seconds: once it is revoked or expired, a last problem
+    message and the connection closes (1008)."""
+    db: Database = websocket.app.state.database
+    try:
+        token = _bearer(websocket.headers.get("authorization"))
+        async with db.session() as session:
+            user_id = await _courier_of(session, token)
+    except DomainError as exc:
+        await _deny(websocket, exc)
+        return
+    await websocket.accept()
+    checked = time.monotonic()
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            async with db.session() as session:
+                if time.monotonic() - checked > REAUTH_S:
+                    try:
+                        await _courier_of(session, token)
+                    except DomainError as exc:
+                        body = api_errors.domain_problem(exc, instance=websocket.url.path)
+                        await websocket.send_text(_dumps(body))
+                        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+                        return
+                    checked = time.monotonic()
+                answer, keep_open = await _ws_answer(websocket, session, user_id, message)
+            await websocket.send_text(_dumps(answer))
+            if not keep_open:
+                await websocket.close(code=status.WS_1011_INTERNAL_ERROR)
+                return
+
+
+def _bearer(authorization: str | None) -> str:
+    """The token of ``Authorization: Bearer <token>`` (as ``get_principal`` reads it)."""
+    if not authorization:
+        raise NotAuthenticated("Send 'Authorization: Bearer <token>' (POST /api/v1/auth/token).")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("Use the Bearer scheme: 'Authorization: Bearer <token>'.")
+    return token.strip()
+
+
+async def _courier_of(session: AsyncSession, token: str) -> int:
+    principal = await accounts_service.principal_for_token(session, token=token, kind=TokenKind.API)
+    return couriers.require_courier(principal)
+
+
+async def _deny(websocket: WebSocket, exc: DomainError) -> None:
+    """Refuse the handshake with the problem as an HTTP answer (or a bare close, on a server
+    that cannot send one)."""
+    body = api_errors.domain_problem(exc, instance=websocket.url.path)
+    response = JSONResponse(body, status_code=exc.status, media_type=api_errors.PROBLEM)
+    try:
+        await websocket.send_denial_response(response)
+    except RuntimeError:
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=exc.code)
+
+
+async def _ws_answer(
+    websocket: WebSocket, session: AsyncSession, user_id: int, message: Message
+) -> tuple[dict[str, Any], bool]:
+    """The answer to one message, and whether the connection stays open after it."""
+    instance = websocket.url.path
+    text = message.get("text")
+    if not isinstance(text, str):
+        detail = "Send each batch as a text message of JSON."
+        return api_errors.problem_body(415, "unsupported_media_type", "Unsupported media type",
+                                       detail, instance=instance), True  # fmt: skip
+    if len(text) > MAX_MESSAGE_CHARS:
+        detail = f"A batch is at most {MAX_MESSAGE_CHARS:,} characters; send smaller batches."
+        return api_errors.problem_body(413, "payload_too_large", "Payload too large", detail,
+                                       instance=instance), True  # fmt: skip
+    try:
+        body = PositionsIn.model_validate_json(text)
+    except ValidationError as exc:
+        return api_errors.validation_problem(exc.errors(), instance=instance), True
+    try:
+        done = await _take_positions(websocket, session, user_id, body)
+    except DomainError as exc:
+        await session.rollback()
+        return api_errors.domain_problem(exc, instance=instance), True
+    except (sqlalchemy_exc.TimeoutError, sqlalchemy_exc.OperationalError) as exc:
+        await session.rollback()
+        log.warning("database busy on the positions WebSocket: %s", exc)
+        detail = "The service is busy; nothing was changed. Send the batch again."
+        return api_errors.problem_body(503, "temporarily_unavailable",
+                                       "Temporarily unavailable", detail,
+                                       instance=instance), True  # fmt: skip
+    except Exception:
+        log.exception("unhandled error on the positions WebSocket")
+        detail = "Something went wrong on our side; it has been logged."
+        return api_errors.problem_body(500, "internal_error", "Internal error", detail,
+                                       instance=instance), False  # fmt: skip
+    return done.model_dump(mode="json"), True
+
+
+def _dumps(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
 async def _task_answer(request: Request, session: SessionDep, principal: PrincipalDep,
