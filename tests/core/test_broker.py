@@ -64,6 +64,22 @@ async def test_every_subscriber_gets_a_copy(broker: Broker) -> None:
         assert await asyncio.wait_for(anext(b), 2) == {"stock": 3}
 
 
+async def test_publish_many_delivers_each_message_to_its_channel_in_order(
+    broker: Broker,
+) -> None:
+    one, two, other = (f"t:{uuid.uuid4().hex}" for _ in range(3))
+    async with broker.subscribe(one) as first, broker.subscribe(two) as second:
+        await broker.publish_many(
+            [(one, {"n": 1}), (other, {"n": 0}), (two, {"n": 2}), (one, {"n": 3})]
+        )
+        await broker.publish_many([])  # nothing to send is no trip at all
+        await broker.publish_many([(two, {"n": 4})])
+        got_one = [await asyncio.wait_for(anext(first), 2) for _ in range(2)]
+        got_two = [await asyncio.wait_for(anext(second), 2) for _ in range(2)]
+    assert got_one == [{"n": 1}, {"n": 3}]
+    assert got_two == [{"n": 2}, {"n": 4}]
+
+
 async def test_a_subscription_is_live_when_subscribe_returns(broker: Broker) -> None:
     channel = f"t:{uuid.uuid4().hex}"
     async with broker.subscribe(channel) as messages:
