@@ -80,6 +80,36 @@ async def test_publish_many_delivers_each_message_to_its_channel_in_order(
     assert got_two == [{"n": 2}, {"n": 4}]
 
 
+async def test_hundreds_of_concurrent_publishers_share_one_connection(
+    redis_broker: RedisBroker,
+) -> None:
+    """Under load the publishes of a process go out together on one connection: every
+    message arrives, each publisher's in its order, and the client's pool (100 connections
+    by default) is not run out of connections."""
+    channels = [f"t:{uuid.uuid4().hex}" for _ in range(4)]
+    async with contextlib.AsyncExitStack() as stack:
+        streams = [await stack.enter_async_context(redis_broker.subscribe(c)) for c in channels]
+
+        async def publisher(n: int) -> None:
+            channel = channels[n % len(channels)]
+            await redis_broker.publish_many(
+                [(channel, {"n": n, "k": 0}), (channel, {"n": n, "k": 1})]
+            )
+
+        await asyncio.gather(*(publisher(n) for n in range(300)))
+        got = [
+            [await asyncio.wait_for(anext(stream), 2) for _ in range(2 * 300 // len(channels))]
+            for stream in streams
+        ]
+    pool = redis_broker._redis.connection_pool
+    opened = len(pool._available_connections) + len(pool._in_use_connections)
+    assert opened <= 3  # the publisher's, the subscriptions', and at most one more
+    for i, messages in enumerate(got):
+        assert {m["n"] for m in messages} == set(range(i, 300, len(channels)))
+        for n in {m["n"] for m in messages}:
+            assert [m["k"] for m in messages if m["n"] == n] == [0, 1]
+
+
 async def test_a_subscription_is_live_when_subscribe_returns(broker: Broker) -> None:
     channel = f"t:{uuid.uuid4().hex}"
     async with broker.subscribe(channel) as messages:
