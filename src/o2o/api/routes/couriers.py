@@ -10,18 +10,20 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.requests import HTTPConnection
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.types import Message
+from starlette.routing import BaseRoute, Match
+from starlette.types import Message, Receive, Scope, Send
 
 from o2o.accounts import service as accounts_service
 from o2o.accounts.exceptions import NotAuthenticated
 from o2o.accounts.models import TokenKind
 from o2o.api import errors as api_errors
-from o2o.api.deps import IdPath, PrincipalDep, SessionDep
+from o2o.api.deps import IdPath, PrincipalDep, SessionDep, get_principal
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
 from o2o.core.db import Database
@@ -48,6 +50,7 @@ from o2o.orders.models import Order
 
 router = APIRouter(tags=["couriers"])
 log = logging.getLogger("o2o.api")
+POSITIONS = "/couriers/me/positions"
 
 
 def _policy(request: Request) -> CourierPolicy:
@@ -87,7 +90,7 @@ async def courier_shift(
     return me
 
 
-@router.post("/couriers/me/positions", response_model=PositionsRead)
+@router.post(POSITIONS, response_model=PositionsRead)
 async def courier_positions(
     request: Request, session: SessionDep, principal: PrincipalDep, body: PositionsIn
 ) -> PositionsRead:
@@ -111,6 +114,74 @@ async def _take_positions(
     await session.commit()
     await live.publish(connection, messages)
     return PositionsRead(accepted=done.accepted, moved=done.moved, stale=stale)
+
+
+class PositionsLane(BaseRoute):
+    """``POST /couriers/me/positions`` with a JSON body, without FastAPI's machinery per
+    request (dependency solving, body handling, response model), placed first among the
+    app's routes. Couriers post every few seconds all day; this is what the route costs in
+    the framework, not in its rules. The same answers in the same order: a malformed body
+    (422 ``validation_error``) before the token (401), the token before the fields (422),
+    then ``_take_positions``, exactly as the route above does; its errors go through the
+    app's handlers. Anything else on that path (another method, another content type)
+    matches nothing here and reaches the route above."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            return Match.NONE, {}
+        path: str = scope["path"]
+        root: str = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        if path != self.path or not _json_body(scope):
+            return Match.NONE, {}
+        return Match.FULL, {"endpoint": courier_positions}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        response = await _positions_lane(request)
+        await response(scope, receive, send)
+
+
+def _json_body(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            kind: bytes = value.split(b";", 1)[0].strip().lower()
+            return kind == b"application/json" or (
+                kind.startswith(b"application/") and kind.endswith(b"+json")
+            )
+    return False
+
+
+async def _positions_lane(request: Request) -> Response:
+    raw = await request.body()
+    parsed: Any = None
+    if raw:
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError as exc:  # as FastAPI words it
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
+                  "input": {}, "ctx": {"error": exc.msg}}]
+            ) from exc  # fmt: skip
+    db: Database = request.app.state.database
+    async with db.session() as session:
+        principal = await get_principal(session, request.headers.get("authorization"))
+        if not raw:
+            raise RequestValidationError(
+                [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
+            )
+        try:
+            body = PositionsIn.model_validate(parsed)
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+            raise RequestValidationError(errors) from exc
+        user_id = couriers.require_courier(principal)
+        answer = await _take_positions(request, session, user_id, body)
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 POSITIONS_WS = "/couriers/me/positions/ws"
