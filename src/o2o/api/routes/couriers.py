@@ -19,9 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute, Match
 from starlette.types import Message, Receive, Scope, Send
 
-from o2o.accounts import service as accounts_service
-from o2o.accounts.exceptions import NotAuthenticated
-from o2o.accounts.models import TokenKind
 from o2o.api import errors as api_errors
 from o2o.api.deps import IdPath, PrincipalDep, SessionDep, get_principal
 from o2o.core.broker import Broker
@@ -199,12 +196,16 @@ async def courier_positions_ws(websocket: WebSocket) -> None:
     checked again every ``REAUTH_S`` seconds: once it is revoked or expired, a last problem
     message and the connection closes (1008)."""
     db: Database = websocket.app.state.database
+    token = websocket.headers.get("authorization")
     try:
-        token = _bearer(websocket.headers.get("authorization"))
         async with db.session() as session:
             user_id = await _courier_of(session, token)
     except DomainError as exc:
-        await _deny(websocket, exc)
+        await _deny(websocket, api_errors.domain_problem(exc, instance=websocket.url.path))
+        return
+    except (sqlalchemy_exc.TimeoutError, sqlalchemy_exc.OperationalError) as exc:
+        log.warning("database busy on the positions WebSocket's handshake: %s", exc)
+        await _deny(websocket, _busy(websocket.url.path))
         return
     await websocket.accept()
     checked = time.monotonic()
@@ -230,30 +231,26 @@ async def courier_positions_ws(websocket: WebSocket) -> None:
                 return
 
 
-def _bearer(authorization: str | None) -> str:
-    """The token of ``Authorization: Bearer <token>`` (as ``get_principal`` reads it)."""
-    if not authorization:
-        raise NotAuthenticated("Send 'Authorization: Bearer <token>' (POST /api/v1/auth/token).")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("Use the Bearer scheme: 'Authorization: Bearer <token>'.")
-    return token.strip()
+async def _courier_of(session: AsyncSession, authorization: str | None) -> int:
+    """The courier behind the handshake's ``Authorization`` header, as the API reads it."""
+    return couriers.require_courier(await get_principal(session, authorization))
 
 
-async def _courier_of(session: AsyncSession, token: str) -> int:
-    principal = await accounts_service.principal_for_token(session, token=token, kind=TokenKind.API)
-    return couriers.require_courier(principal)
-
-
-async def _deny(websocket: WebSocket, exc: DomainError) -> None:
+async def _deny(websocket: WebSocket, body: dict[str, Any]) -> None:
     """Refuse the handshake with the problem as an HTTP answer (or a bare close, on a server
     that cannot send one)."""
-    body = api_errors.domain_problem(exc, instance=websocket.url.path)
-    response = JSONResponse(body, status_code=exc.status, media_type=api_errors.PROBLEM)
+    response = JSONResponse(body, status_code=body["status"], media_type=api_errors.PROBLEM)
     try:
         await websocket.send_denial_response(response)
     except RuntimeError:
-        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=exc.code)
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=body["code"])
+
+
+def _busy(instance: str) -> dict[str, Any]:
+    detail = "The service is busy; nothing was changed. Try again in a moment."
+    return api_errors.problem_body(
+        503, "temporarily_unavailable", "Temporarily unavailable", detail, instance=instance
+    )
 
 
 async def _ws_answer(
@@ -282,10 +279,7 @@ async def _ws_answer(
     except (sqlalchemy_exc.TimeoutError, sqlalchemy_exc.OperationalError) as exc:
         await session.rollback()
         log.warning("database busy on the positions WebSocket: %s", exc)
-        detail = "The service is busy; nothing was changed. Send the batch again."
-        return api_errors.problem_body(503, "temporarily_unavailable",
-                                       "Temporarily unavailable", detail,
-                                       instance=instance), True  # fmt: skip
+        return _busy(instance), True
     except Exception:
         log.exception("unhandled error on the positions WebSocket")
         detail = "Something went wrong on our side; it has been logged."
