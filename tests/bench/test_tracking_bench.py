@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from o2o.bench.tracking import _host_port, bare
+from o2o.bench.tracking import _host_port, bare, ours
 from o2o.bench.tracking_load import Watched, batch_of, newest, proc_cpu_s
 from tests.core.test_broker import _redis_broker
 
@@ -54,6 +54,33 @@ async def test_every_position_of_a_tiny_bare_run_reaches_its_watcher() -> None:
     assert len(measured.server_cpu_s) == 2
 
 
+async def test_a_tiny_run_of_ours_with_couriers_on_the_websocket_loses_nothing() -> None:
+    """Two API processes, PostgreSQL and Redis for real: every batch sent on a courier's
+    WebSocket is accepted and its position reaches the shopper's stream on the other
+    process."""
+    from tests.conftest import PG_ADMIN_DSN, REQUIRE_SERVICES, _pg_available
+
+    broker = await _redis_broker()  # fails in CI, skips locally, without Redis
+    await broker.close()
+    if (problem := await _pg_available()) is not None:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"PostgreSQL is not reachable ({problem}). CI requires it.")
+        pytest.skip(f"PostgreSQL is not reachable ({problem}).")
+    redis_url = os.environ.get("O2O_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    measured = await ours(
+        PG_ADMIN_DSN, redis_url, couriers=3, seconds=2.0, batch=4, interval=0.5,
+        courier_transport="ws",
+    )  # fmt: skip
+    outcome = measured.outcome
+    assert outcome.name == "ours, couriers on a WebSocket"
+    assert outcome.errors == []
+    assert outcome.batches_refused == 0
+    assert outcome.batches_sent >= 3 * 3
+    assert outcome.positions_sent == 4 * outcome.batches_sent
+    assert outcome.frames == outcome.batches_sent
+    assert outcome.loop_lag_ms  # the load generator's own lag was sampled
+
+
 def test_the_report_grades_both_targets() -> None:
     from o2o.bench.tracking import Measured
     from o2o.bench.tracking_load import Outcome
@@ -71,3 +98,8 @@ def test_the_report_grades_both_targets() -> None:
     text = markdown(Report(500, 5, 1.0, 10.0, [Measured(fast, [2.0, 3.0])], None), "o2o bench")
     assert "| ours | 2,500 | 0 | 5,000 | 0 |" in text
     assert "0.20 |" in text  # 5 CPU s over 25,000 positions
+    both = Report(500, 5, 1.0, 10.0, [Measured(slow, [1.0, 1.0]), Measured(fast, [1.0, 1.0])],
+                  None)  # fmt: skip
+    fast.name = "ours, couriers on a WebSocket"
+    assert [ok for _, ok in targets(both)] == [False, False, True, True]
+    assert "(ours, couriers on a WebSocket)" in targets(both)[3][0]

@@ -64,6 +64,52 @@ async def test_every_subscriber_gets_a_copy(broker: Broker) -> None:
         assert await asyncio.wait_for(anext(b), 2) == {"stock": 3}
 
 
+async def test_publish_many_delivers_each_message_to_its_channel_in_order(
+    broker: Broker,
+) -> None:
+    one, two, other = (f"t:{uuid.uuid4().hex}" for _ in range(3))
+    async with broker.subscribe(one) as first, broker.subscribe(two) as second:
+        await broker.publish_many(
+            [(one, {"n": 1}), (other, {"n": 0}), (two, {"n": 2}), (one, {"n": 3})]
+        )
+        await broker.publish_many([])  # nothing to send is no trip at all
+        await broker.publish_many([(two, {"n": 4})])
+        got_one = [await asyncio.wait_for(anext(first), 2) for _ in range(2)]
+        got_two = [await asyncio.wait_for(anext(second), 2) for _ in range(2)]
+    assert got_one == [{"n": 1}, {"n": 3}]
+    assert got_two == [{"n": 2}, {"n": 4}]
+
+
+async def test_hundreds_of_concurrent_publishers_share_one_connection(
+    redis_broker: RedisBroker,
+) -> None:
+    """Under load the publishes of a process go out together on one connection: every
+    message arrives, each publisher's in its order, and the client's pool (100 connections
+    by default) is not run out of connections."""
+    channels = [f"t:{uuid.uuid4().hex}" for _ in range(4)]
+    async with contextlib.AsyncExitStack() as stack:
+        streams = [await stack.enter_async_context(redis_broker.subscribe(c)) for c in channels]
+
+        async def publisher(n: int) -> None:
+            channel = channels[n % len(channels)]
+            await redis_broker.publish_many(
+                [(channel, {"n": n, "k": 0}), (channel, {"n": n, "k": 1})]
+            )
+
+        await asyncio.gather(*(publisher(n) for n in range(300)))
+        got = [
+            [await asyncio.wait_for(anext(stream), 2) for _ in range(2 * 300 // len(channels))]
+            for stream in streams
+        ]
+    pool = redis_broker._redis.connection_pool
+    opened = len(pool._available_connections) + len(pool._in_use_connections)
+    assert opened <= 3  # the publisher's, the subscriptions', and at most one more
+    for i, messages in enumerate(got):
+        assert {m["n"] for m in messages} == set(range(i, 300, len(channels)))
+        for n in {m["n"] for m in messages}:
+            assert [m["k"] for m in messages if m["n"] == n] == [0, 1]
+
+
 async def test_a_subscription_is_live_when_subscribe_returns(broker: Broker) -> None:
     channel = f"t:{uuid.uuid4().hex}"
     async with broker.subscribe(channel) as messages:

@@ -11,6 +11,7 @@ from o2o.accounts import service as accounts_service
 from o2o.accounts.exceptions import NotAuthenticated
 from o2o.accounts.models import TokenKind
 from o2o.accounts.principal import Principal
+from o2o.accounts.principal_cache import PrincipalCache
 from o2o.http.deps import (
     MAX_ID,
     IdPath,
@@ -39,6 +40,7 @@ __all__ = [
     "get_session",
     "get_settings",
     "get_storage",
+    "principal_from_header",
     "staff_store",
 ]
 
@@ -49,13 +51,20 @@ async def get_principal(
     authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:
     """The caller behind ``Authorization: Bearer <token>``; refused without one."""
+    return await principal_from_header(session, authorization, cache=principal_cache_of(request))
+
+
+async def principal_from_header(
+    session: AsyncSession, authorization: str | None, *, cache: PrincipalCache | None = None
+) -> Principal:
+    """``get_principal`` outside FastAPI's dependencies (a lean route, a WebSocket)."""
     if not authorization:
         raise NotAuthenticated("Send 'Authorization: Bearer <token>' (POST /api/v1/auth/token).")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("Use the Bearer scheme: 'Authorization: Bearer <token>'.")
     return await accounts_service.principal_for_token(
-        session, token=token.strip(), kind=TokenKind.API, cache=principal_cache_of(request)
+        session, token=token.strip(), kind=TokenKind.API, cache=cache
     )
 
 

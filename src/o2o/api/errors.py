@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -41,6 +42,14 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    body = problem_body(status, code, title, detail, instance=instance, **extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def problem_body(
+    status: int, code: str, title: str, detail: str, *, instance: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The problem details object itself (also sent as a message on a WebSocket)."""
     body: dict[str, Any] = {
         "type": f"urn:o2o:problem:{code}",
         "title": title,
@@ -51,7 +60,32 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return body
+
+
+def domain_problem(exc: DomainError, *, instance: str | None = None) -> dict[str, Any]:
+    return problem_body(
+        exc.status, exc.code, exc.title, exc.detail, instance=instance, field=exc.field,
+        **exc.extra,
+    )  # fmt: skip
+
+
+def validation_problem(raw_errors: Sequence[Any], *, instance: str | None = None) -> dict[str, Any]:
+    """422 ``validation_error`` from pydantic's (or FastAPI's) list of errors."""
+    errors = [
+        {"field": _field_of(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
+        for e in raw_errors
+    ]
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    return problem_body(
+        422,
+        "validation_error",
+        "Invalid input",
+        f"{first['field']}: {first['message']}",
+        instance=instance,
+        field=first["field"],
+        errors=errors,
+    )
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:
@@ -74,20 +108,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_of(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
-            for e in exc.errors()
-        ]
-        first = errors[0] if errors else {"field": "body", "message": "invalid"}
-        return problem(
-            422,
-            "validation_error",
-            "Invalid input",
-            f"{first['field']}: {first['message']}",
-            instance=request.url.path,
-            field=first["field"],
-            errors=errors,
-        )
+        body = validation_problem(exc.errors(), instance=request.url.path)
+        return JSONResponse(body, status_code=422, media_type=PROBLEM)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -16,13 +16,18 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from o2o.bench import tracking_world
 from o2o.bench.orders_data import BenchDatabase
 from o2o.bench.orders_server import Server, free_port, serve
 from o2o.bench.tracking_load import Outcome, Target, Watched, epoch_of, newest, run
 from o2o.core.db import Database
+
+OURS_NAMES = {
+    "post": "ours (API + PostgreSQL + Redis)",
+    "ws": "ours, couriers on a WebSocket",
+}
 
 
 @dataclass(frozen=True)
@@ -140,9 +145,11 @@ async def ours(
     seconds: float,
     batch: int,
     interval: float,
+    courier_transport: Literal["post", "ws"] = "post",
 ) -> Measured:
     """Our API on two processes over one PostgreSQL database and Redis: couriers post to
-    ``POST /api/v1/couriers/me/positions`` on one, shoppers follow
+    ``POST /api/v1/couriers/me/positions`` on one (or, with ``courier_transport="ws"``, send
+    their batches on ``/api/v1/couriers/me/positions/ws``), shoppers follow
     ``GET /api/v1/orders/{id}/tracking/stream`` on the other."""
     async with BenchDatabase(admin_dsn, prefix="o2o_bench_tracking") as bench:
         db = Database.from_url(bench.url)
@@ -161,12 +168,16 @@ async def ours(
             )
             lat, lng = tracking_world.CENTRE
             shopper = {"authorization": f"Bearer {world.shopper_token}"}
+            ingest_path = "/api/v1/couriers/me/positions"
+            if courier_transport == "ws":
+                ingest_path += "/ws"
             target = Target(
-                name="ours (API + PostgreSQL + Redis)",
+                name=OURS_NAMES[courier_transport],
                 transport="sse",
+                courier_transport=courier_transport,
                 couriers=[
                     Watched(
-                        f"{a.base_url}/api/v1/couriers/me/positions",
+                        f"{a.base_url}{ingest_path}",
                         {"authorization": f"Bearer {token}"},
                         f"{b.base_url}/api/v1/orders/{order_id}/tracking/stream",
                         shopper,

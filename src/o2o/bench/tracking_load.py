@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import websockets
 
@@ -43,11 +43,14 @@ class Watched:
 @dataclass(frozen=True)
 class Target:
     name: str
-    transport: Literal["sse", "ws"]
+    transport: Literal["sse", "ws"]  # how the watchers listen
     couriers: list[Watched]
     # The body of one batch, and the newest position time (epoch s) a frame carries.
     body: Callable[[list[dict[str, Any]]], dict[str, Any]]
     stamp: Callable[[dict[str, Any]], float | None]
+    # How couriers send: a POST per batch, or one WebSocket each with a message per batch
+    # (``ingest_url`` is then the socket's http:// URL) answered in order.
+    courier_transport: Literal["post", "ws"] = "post"
 
 
 @dataclass
@@ -62,6 +65,9 @@ class Outcome:
     screen_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     client_cpu_s: float = 0.0
+    # How late the load generator's own event loop woke up for a 5 ms timer, in the window:
+    # every millisecond here is in the latencies too, and is not the servers'.
+    loop_lag_ms: list[float] = field(default_factory=list)
     server_cpu_s: list[float] = field(default_factory=list)  # per server process, in window
 
     @property
@@ -98,32 +104,78 @@ async def _courier(
     rng: random.Random,
     measuring: Callable[[], bool],
 ) -> None:
-    connection = Connection(w.ingest_url)
-    headers = {**w.ingest_headers, "Content-Type": "application/json"}
+    send = await (_websocket_sender if target.courier_transport == "ws" else _post_sender)(w)
     await asyncio.sleep(rng.uniform(0, interval))
     next_at = time.monotonic()
-    while time.monotonic() < until:
-        sent = time.time()
-        body = json.dumps(target.body(batch_of(w, batch, interval, sent, rng))).encode()
-        try:
-            answer = await connection.request("POST", w.ingest_url, headers=headers, body=body)
-            ok = answer.status < 300
-            if not ok and len(out.errors) < 5:
-                out.errors.append(f"{answer.status} {answer.body[:200]!r}")
-        except HttpError as exc:
-            ok = False
-            if len(out.errors) < 5:
-                out.errors.append(repr(exc))
-        if measuring():
-            out.ingest_ms.append((time.time() - sent) * 1000)
-            out.batches_sent += 1
-            if ok:
-                out.positions_sent += batch
-            else:
-                out.batches_refused += 1
-        next_at += interval
-        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-    await connection.close()
+    try:
+        while time.monotonic() < until:
+            sent = time.time()
+            body = json.dumps(target.body(batch_of(w, batch, interval, sent, rng))).encode()
+            try:
+                ok, error = await send.batch(body)
+            except (HttpError, OSError, websockets.WebSocketException) as exc:
+                ok, error = False, repr(exc)
+            if error is not None and len(out.errors) < 5:
+                out.errors.append(error)
+            if measuring():
+                out.ingest_ms.append((time.time() - sent) * 1000)
+                out.batches_sent += 1
+                if ok:
+                    out.positions_sent += batch
+                else:
+                    out.batches_refused += 1
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+    finally:
+        await send.close()
+
+
+class _Sender(Protocol):
+    async def batch(self, body: bytes) -> tuple[bool, str | None]: ...
+
+    async def close(self) -> None: ...
+
+
+class _PostSender:
+    def __init__(self, w: Watched) -> None:
+        self.url = w.ingest_url
+        self.connection = Connection(w.ingest_url)
+        self.headers = {**w.ingest_headers, "Content-Type": "application/json"}
+
+    async def batch(self, body: bytes) -> tuple[bool, str | None]:
+        answer = await self.connection.request("POST", self.url, headers=self.headers, body=body)
+        if answer.status < 300:
+            return True, None
+        return False, f"{answer.status} {answer.body[:200]!r}"
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+async def _post_sender(w: Watched) -> _Sender:
+    return _PostSender(w)
+
+
+class _WebSocketSender:
+    """One socket per courier; a batch is a text message, its answer the next message."""
+
+    def __init__(self, ws: websockets.ClientConnection) -> None:
+        self.ws = ws
+
+    async def batch(self, body: bytes) -> tuple[bool, str | None]:
+        await self.ws.send(body.decode())
+        answer = json.loads(await self.ws.recv())
+        if isinstance(answer, dict) and "accepted" in answer:
+            return True, None
+        return False, f"ws {str(answer)[:200]}"
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+async def _websocket_sender(w: Watched) -> _Sender:
+    url = w.ingest_url.replace("http", "ws", 1)
+    return _WebSocketSender(await websockets.connect(url, additional_headers=w.ingest_headers))
 
 
 def _record(
@@ -207,8 +259,16 @@ async def run(
         await asyncio.sleep(seconds)
         return [proc_cpu_s(p) - b for p, b in zip(pids, before, strict=True)], _cpu() - own
 
+    async def loop_lag(step: float = 0.005) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(step)
+            if measuring():
+                out.loop_lag_ms.append((time.monotonic() - before - step) * 1000)
+
     start, wall = time.monotonic(), time.time()
     window_cpu = asyncio.create_task(cpu_window())
+    lag = asyncio.create_task(loop_lag())
     window[0], window[1] = start + warmup, start + warmup + seconds
     stamps[0], stamps[1] = wall + warmup, wall + warmup + seconds
     until = start + warmup + seconds
@@ -228,9 +288,9 @@ async def run(
     await asyncio.gather(*couriers)
     out.server_cpu_s, out.client_cpu_s = await window_cpu
     await asyncio.sleep(1.0)  # the last frames arrive
-    for task in watchers:
+    for task in [lag, *watchers]:
         task.cancel()
-    for task in watchers:
+    for task in [lag, *watchers]:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
     return out

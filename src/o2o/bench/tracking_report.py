@@ -49,26 +49,35 @@ def _row(m: Measured) -> str:
         " + ".join(f"{s:.1f}" for s in m.server_cpu_s),
         f"{m.cpu_ms_per_position:.2f}",
         f"{o.client_cpu_s:.1f}",
+        _ms(o.p(o.loop_lag_ms, 0.99)),
     ]
     return "| " + " | ".join(cells) + " |"
 
 
 def targets(report: Report) -> list[tuple[str, bool]]:
-    ours = report.runs[0].outcome
-    p99 = ours.p(ours.screen_ms, 0.99)
-    rate_ok = ours.positions_per_s >= TARGET_RATE * 0.98 and ours.batches_refused == 0
-    return [
-        (
-            f"C1: {TARGET_RATE:,.0f} position updates/s ingested "
-            f"({ours.positions_per_s:,.0f}/s accepted, {ours.batches_refused} batches refused)",
-            rate_ok,
-        ),
-        (
-            f"C1: position→screen p99 < {TARGET_P99_MS:.0f} ms across two API processes "
-            f"({_ms(p99)} ms)",
-            not math.isnan(p99) and p99 < TARGET_P99_MS,
-        ),
-    ]
+    """Both targets for each of our runs (the POST first; then, when it ran, couriers on the
+    WebSocket), named by the run after the first."""
+    graded: list[tuple[str, bool]] = []
+    ours_runs = [m for m in report.runs if m.outcome.name.startswith("ours")] or report.runs[:1]
+    for i, measured in enumerate(ours_runs):
+        ours = measured.outcome
+        which = "" if i == 0 else f" ({ours.name})"
+        p99 = ours.p(ours.screen_ms, 0.99)
+        rate_ok = ours.positions_per_s >= TARGET_RATE * 0.98 and ours.batches_refused == 0
+        graded += [
+            (
+                f"C1{which}: {TARGET_RATE:,.0f} position updates/s ingested "
+                f"({ours.positions_per_s:,.0f}/s accepted, {ours.batches_refused} batches "
+                "refused)",
+                rate_ok,
+            ),
+            (
+                f"C1{which}: position→screen p99 < {TARGET_P99_MS:.0f} ms across two API "
+                f"processes ({_ms(p99)} ms)",
+                not math.isnan(p99) and p99 < TARGET_P99_MS,
+            ),
+        ]
+    return graded
 
 
 def markdown(report: Report, command: str, *, today: datetime | None = None) -> str:
@@ -92,13 +101,17 @@ def markdown(report: Report, command: str, *, today: datetime | None = None) -> 
         "machine's cores",
         "- ours: `POST /api/v1/couriers/me/positions` (token, checks, last position, trail, "
         "the tracking answer of each order the courier carries published on Redis) and "
-        "`GET /api/v1/orders/{id}/tracking/stream`; bare: Starlette, a POST that publishes "
-        "the body on Redis and a WebSocket fed by one Redis subscription per process",
+        "`GET /api/v1/orders/{id}/tracking/stream`; ours on a WebSocket: the same batches "
+        "and checks as messages on `/api/v1/couriers/me/positions/ws`, one connection per "
+        "courier authenticated once; bare: Starlette, a POST that publishes the body on Redis "
+        "and a WebSocket fed by one Redis subscription per process",
+        "- load generator loop lag: how late its event loop woke for a 5 ms timer (p99), a "
+        "delay that is in the measured latencies but is not the servers'",
         "",
         "| system | positions/s | batches refused | frames | frames lost | to screen p50 / p95 / "
         "p99 ms | ingest p99 ms | server CPU s (A + B) | server CPU ms per position | "
-        "load generator CPU s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "load generator CPU s | load generator loop lag p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *(_row(m) for m in report.runs),
         "",
     ]
@@ -136,8 +149,12 @@ def as_dict(report: Report) -> dict[str, object]:
             "batches_refused": o.batches_refused,
             "frames": o.frames,
             "screen_p50_ms": o.p(o.screen_ms, 0.5),
+            "screen_p95_ms": o.p(o.screen_ms, 0.95),
             "screen_p99_ms": o.p(o.screen_ms, 0.99),
+            "ingest_p50_ms": o.p(o.ingest_ms, 0.5),
             "ingest_p99_ms": o.p(o.ingest_ms, 0.99),
+            "loop_lag_p99_ms": o.p(o.loop_lag_ms, 0.99),
+            "client_cpu_s": o.client_cpu_s,
             "server_cpu_s": m.server_cpu_s,
             "cpu_ms_per_position": m.cpu_ms_per_position,
             "errors": o.errors,

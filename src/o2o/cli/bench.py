@@ -232,6 +232,11 @@ def tracking(
     interval: float = typer.Option(1.0, help="Seconds between a courier's batches."),
     duration: float = typer.Option(15.0, help="Seconds measured (after a 2 s warm-up)."),
     bare: bool = typer.Option(True, help="Also run the bare Starlette + Redis baseline."),
+    courier_ws: bool = typer.Option(
+        True,
+        help="Also run our API with couriers sending their batches on the positions "
+        "WebSocket (one connection each) instead of a POST per batch.",
+    ),
     pg: str = typer.Option(
         "postgresql://postgres@127.0.0.1:5432/postgres",
         help="Admin DSN of the PostgreSQL server (a fresh database is created and dropped).",
@@ -269,6 +274,22 @@ def tracking(
                 )
             )
             tick()
+            if courier_ws:
+                tick = bars.phase(f"ours, couriers on a WebSocket: {couriers:,}", 1)
+                runs.append(
+                    asyncio.run(
+                        bench_tracking.ours(
+                            pg,
+                            redis_url,
+                            couriers=couriers,
+                            seconds=duration,
+                            batch=batch,
+                            interval=interval,
+                            courier_transport="ws",
+                        )
+                    )
+                )
+                tick()
             if bare:
                 tick = bars.phase("bare Starlette + Redis", 1)
                 runs.append(

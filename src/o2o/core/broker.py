@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, Protocol
 
 import redis.asyncio as redis_asyncio
@@ -24,6 +24,10 @@ log = logging.getLogger("o2o.broker")
 
 class Broker(Protocol):
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    async def publish_many(self, messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Publish each ``(channel, message)`` in order, in as few trips as the broker can."""
+        ...
 
     def subscribe(
         self, *channels: str
@@ -85,6 +89,10 @@ class InProcessBroker:
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         self._fanout.deliver(channel, message)
 
+    async def publish_many(self, messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        for channel, message in messages:
+            self._fanout.deliver(channel, message)
+
     @contextlib.asynccontextmanager
     async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         queue, _fresh = self._fanout.join(channels)
@@ -95,6 +103,56 @@ class InProcessBroker:
 
     async def close(self) -> None:
         self._fanout.clear()
+
+
+class _Publisher:
+    """Every PUBLISH of the process through one pipeline at a time, on one connection.
+
+    Whatever is published while a pipeline is on its way goes in the next one, sent as soon
+    as the first is answered: nothing waits to fill a batch, and under load a round trip
+    carries many messages instead of a connection (and a trip) per message, which would
+    also run the client's pool out of connections. Each caller returns once Redis has
+    answered for its messages (or gets the error), in the order it published."""
+
+    def __init__(self, redis: redis_asyncio.Redis) -> None:
+        self._redis = redis
+        self._queued: list[tuple[list[tuple[str, str]], asyncio.Future[None]]] = []
+        self._sender: asyncio.Task[None] | None = None
+
+    async def send(self, messages: list[tuple[str, str]]) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queued.append((messages, done))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_queued(), name="broker-publisher")
+        await done
+
+    async def _send_queued(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued, []
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for messages, _done in batch:
+                        for channel, data in messages:
+                            pipe.publish(channel, data)
+                    await pipe.execute()
+            except Exception as exc:  # each caller decides what a lost message means
+                for _messages, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            except BaseException:  # cancelled (shutting down): nobody waits forever
+                for _messages, done in [*batch, *self._queued]:
+                    done.cancel()
+                self._queued = []
+                raise
+            else:
+                for _messages, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def close(self) -> None:
+        if self._sender is not None and not self._sender.done():
+            with contextlib.suppress(Exception):
+                await self._sender
 
 
 class RedisBroker:
@@ -111,6 +169,7 @@ class RedisBroker:
 
     def __init__(self, url: str, queue_size: int = 256) -> None:
         self._redis = redis_asyncio.from_url(url, decode_responses=True)
+        self._publisher = _Publisher(self._redis)
         self._fanout = _Fanout(queue_size)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -118,7 +177,13 @@ class RedisBroker:
         self._confirmed: dict[str, asyncio.Event] = {}
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        await self._redis.publish(channel, json.dumps(message, separators=(",", ":")))
+        await self._publisher.send([(channel, _encode(message))])
+
+    async def publish_many(self, messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """In order, in one round trip shared with whatever else is being published."""
+        encoded = [(channel, _encode(message)) for channel, message in messages]
+        if encoded:
+            await self._publisher.send(encoded)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, *channels: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
@@ -187,6 +252,7 @@ class RedisBroker:
         return bool(await self._redis.ping())
 
     async def close(self) -> None:
+        await self._publisher.close()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -196,6 +262,10 @@ class RedisBroker:
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
         self._fanout.clear()
         await self._redis.aclose()
+
+
+def _encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
 
 
 def create_broker(redis_url: str | None) -> Broker:

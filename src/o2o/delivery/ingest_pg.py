@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts.models import User
+from o2o.core import rawpg
 from o2o.delivery import board, ingest, positions, summary, tracking
 from o2o.delivery.ingest import Ingested
 from o2o.delivery.models import ACTIVE, Courier, Delivery, DeliveryStatus, Vehicle
@@ -77,13 +78,14 @@ async def ingest_once(
     policy: CourierPolicy,
     now: datetime,
 ) -> Ingested | None:
-    """The batch kept, in the session's transaction (the caller commits), or None when the
-    general path must decide. Bad positions raise before anything is written."""
+    """The batch kept, or None when the general path must decide. Bad positions raise
+    before anything is written. In the session's transaction if it has begun (the caller
+    commits); else the statement is its own transaction, committed when it returns: one
+    round trip, all of it or nothing, as the rules want. Either way the caller publishes
+    the news only after ``commit()``."""
     positions.check(fixes, now=now, policy=policy)
     newest = max(fixes, key=lambda f: f.at)
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection  # asyncpg's, inside the session's transaction
+    driver: Any = await rawpg.driver(session, begin=False)
     rows = await driver.fetch(
         SQL,
         courier_id,

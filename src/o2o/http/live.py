@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 
 from fastapi import Request
+from fastapi.requests import HTTPConnection
 from fastapi.responses import StreamingResponse
 
 from o2o.core.broker import Broker
@@ -17,13 +18,13 @@ log = logging.getLogger("o2o.live")
 Message = tuple[str, dict[str, object]]
 
 
-async def publish(request: Request, messages: Iterable[Message]) -> None:
-    """Publish what a committed change says; a broker that fails loses live news only (the
-    pages read the truth again), never the request that made the change."""
+async def publish(request: HTTPConnection, messages: Iterable[Message]) -> None:
+    """Publish what a committed change says (in one trip to the broker); a broker that fails
+    loses live news only (the pages read the truth again), never the request that made the
+    change. ``request``: the request or the WebSocket the change came in on."""
     broker: Broker = request.app.state.broker
     try:
-        for channel, message in messages:
-            await broker.publish(channel, message)
+        await broker.publish_many(messages)
     except Exception:  # the change is committed: a lost live message must not undo the answer
         log.exception("could not publish live news")
 

@@ -3,12 +3,28 @@ and the tracking of a delivery order for its shopper and its store."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+import contextlib
+import json
+import logging
+import time
+from typing import Any
 
-from o2o.api.deps import IdPath, PrincipalDep, SessionDep
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.requests import HTTPConnection
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
+from sqlalchemy import exc as sqlalchemy_exc
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import BaseRoute, Match
+from starlette.types import Message, Receive, Scope, Send
+
+from o2o.api import errors as api_errors
+from o2o.api.deps import IdPath, PrincipalDep, SessionDep, principal_from_header
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
+from o2o.core.db import Database
+from o2o.core.errors import DomainError
 from o2o.delivery import board, couriers, ingest_pg, positions, summary, tasks, tracking
 from o2o.delivery.models import Delivery
 from o2o.delivery.policy import CourierPolicy
@@ -22,7 +38,7 @@ from o2o.delivery.schemas import (
     TrackingRead,
 )
 from o2o.http import live
-from o2o.http.deps import kick_relay, providers_of
+from o2o.http.deps import kick_relay, principal_cache_of, providers_of
 from o2o.http.sse import channel_events
 from o2o.orders import service as orders_service
 from o2o.orders.channels import order_channel
@@ -30,6 +46,8 @@ from o2o.orders.exceptions import OrderNotFound
 from o2o.orders.models import Order
 
 router = APIRouter(tags=["couriers"])
+log = logging.getLogger("o2o.api")
+POSITIONS = "/couriers/me/positions"
 
 
 def _policy(request: Request) -> CourierPolicy:
@@ -69,22 +87,212 @@ async def courier_shift(
     return me
 
 
-@router.post("/couriers/me/positions", response_model=PositionsRead)
+@router.post(POSITIONS, response_model=PositionsRead)
 async def courier_positions(
     request: Request, session: SessionDep, principal: PrincipalDep, body: PositionsIn
 ) -> PositionsRead:
     """A batch of ``{lat, lng, at}``, all kept or (at the first bad one) none. The shoppers
     following this courier hear the newest position at once."""
     user_id = couriers.require_courier(principal)
+    return await _take_positions(request, session, user_id, body)
+
+
+async def _take_positions(
+    connection: HTTPConnection, session: AsyncSession, user_id: int, body: PositionsIn
+) -> PositionsRead:
+    """Keep the batch (one transaction), then tell its followers: the POST and the
+    WebSocket alike."""
     now = utcnow()
-    policy = _policy(request)
+    policy: CourierPolicy = connection.app.state.courier_policy
     fixes = [positions.Fix(p.lat, p.lng, p.at) for p in body.positions]
     batch = await ingest_pg.keep(session, courier_id=user_id, fixes=fixes, policy=policy, now=now)
     done, messages = batch.recorded, batch.news
     stale = positions.is_stale(done.courier, now=now, policy=policy)
     await session.commit()
-    await live.publish(request, messages)
+    await live.publish(connection, messages)
     return PositionsRead(accepted=done.accepted, moved=done.moved, stale=stale)
+
+
+class PositionsLane(BaseRoute):
+    """``POST /couriers/me/positions`` with a JSON body, without FastAPI's machinery per
+    request (dependency solving, body handling, response model), placed first among the
+    app's routes. Couriers post every few seconds all day; this is what the route costs in
+    the framework, not in its rules. The same answers in the same order: a malformed body
+    (422 ``validation_error``) before the token (401), the token before the fields (422),
+    then ``_take_positions``, exactly as the route above does; its errors go through the
+    app's handlers. Anything else on that path (another method, another content type)
+    matches nothing here and reaches the route above."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            return Match.NONE, {}
+        path: str = scope["path"]
+        root: str = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        if path != self.path or not _json_body(scope):
+            return Match.NONE, {}
+        return Match.FULL, {"endpoint": courier_positions}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        response = await _positions_lane(request)
+        await response(scope, receive, send)
+
+
+def _json_body(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            kind: bytes = value.split(b";", 1)[0].strip().lower()
+            return kind == b"application/json" or (
+                kind.startswith(b"application/") and kind.endswith(b"+json")
+            )
+    return False
+
+
+async def _positions_lane(request: Request) -> Response:
+    raw = await request.body()
+    parsed: Any = None
+    if raw:
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError as exc:  # as FastAPI words it
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
+                  "input": {}, "ctx": {"error": exc.msg}}]
+            ) from exc  # fmt: skip
+    db: Database = request.app.state.database
+    async with db.session() as session:
+        principal = await principal_from_header(
+            session, request.headers.get("authorization"), cache=principal_cache_of(request)
+        )
+        if not raw:
+            raise RequestValidationError(
+                [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
+            )
+        try:
+            body = PositionsIn.model_validate(parsed)
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+            raise RequestValidationError(errors) from exc
+        user_id = couriers.require_courier(principal)
+        answer = await _take_positions(request, session, user_id, body)
+    return Response(answer.model_dump_json(), media_type="application/json")
+
+
+POSITIONS_WS = "/couriers/me/positions/ws"
+REAUTH_S = 30.0  # a revoked or expired token stops a connected courier within this
+MAX_MESSAGE_CHARS = 64 * 1024  # 100 positions are about 8 KB
+
+
+@router.websocket(POSITIONS_WS)
+async def courier_positions_ws(websocket: WebSocket) -> None:
+    """The courier app's persistent connection for positions: authenticated once (the same
+    ``Authorization: Bearer`` header as the API), then each text message is a batch, the
+    body of ``POST /couriers/me/positions``, and gets one answer, in order: that route's
+    answer, or a problem details object (``status``, ``code``) after which the connection
+    stays open. A refused handshake is answered with the problem over HTTP. The token is
+    checked again every ``REAUTH_S`` seconds: once it is revoked or expired, a last problem
+    message and the connection closes (1008)."""
+    db: Database = websocket.app.state.database
+    token = websocket.headers.get("authorization")
+    try:
+        async with db.session() as session:
+            user_id = await _courier_of(session, token)
+    except DomainError as exc:
+        await _deny(websocket, api_errors.domain_problem(exc, instance=websocket.url.path))
+        return
+    except (sqlalchemy_exc.TimeoutError, sqlalchemy_exc.OperationalError) as exc:
+        log.warning("database busy on the positions WebSocket's handshake: %s", exc)
+        await _deny(websocket, _busy(websocket.url.path))
+        return
+    await websocket.accept()
+    checked = time.monotonic()
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            async with db.session() as session:
+                if time.monotonic() - checked > REAUTH_S:
+                    try:
+                        await _courier_of(session, token)
+                    except DomainError as exc:
+                        body = api_errors.domain_problem(exc, instance=websocket.url.path)
+                        await websocket.send_text(_dumps(body))
+                        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+                        return
+                    checked = time.monotonic()
+                answer, keep_open = await _ws_answer(websocket, session, user_id, message)
+            await websocket.send_text(_dumps(answer))
+            if not keep_open:
+                await websocket.close(code=status.WS_1011_INTERNAL_ERROR)
+                return
+
+
+async def _courier_of(session: AsyncSession, authorization: str | None) -> int:
+    """The courier behind the handshake's ``Authorization`` header, as the API reads it."""
+    # no remembered answer: a connection checks its token rarely, and then exactly
+    return couriers.require_courier(await principal_from_header(session, authorization))
+
+
+async def _deny(websocket: WebSocket, body: dict[str, Any]) -> None:
+    """Refuse the handshake with the problem as an HTTP answer (or a bare close, on a server
+    that cannot send one)."""
+    response = JSONResponse(body, status_code=body["status"], media_type=api_errors.PROBLEM)
+    try:
+        await websocket.send_denial_response(response)
+    except RuntimeError:
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=body["code"])
+
+
+def _busy(instance: str) -> dict[str, Any]:
+    detail = "The service is busy; nothing was changed. Try again in a moment."
+    return api_errors.problem_body(
+        503, "temporarily_unavailable", "Temporarily unavailable", detail, instance=instance
+    )
+
+
+async def _ws_answer(
+    websocket: WebSocket, session: AsyncSession, user_id: int, message: Message
+) -> tuple[dict[str, Any], bool]:
+    """The answer to one message, and whether the connection stays open after it."""
+    instance = websocket.url.path
+    text = message.get("text")
+    if not isinstance(text, str):
+        detail = "Send each batch as a text message of JSON."
+        return api_errors.problem_body(415, "unsupported_media_type", "Unsupported media type",
+                                       detail, instance=instance), True  # fmt: skip
+    if len(text) > MAX_MESSAGE_CHARS:
+        detail = f"A batch is at most {MAX_MESSAGE_CHARS:,} characters; send smaller batches."
+        return api_errors.problem_body(413, "payload_too_large", "Payload too large", detail,
+                                       instance=instance), True  # fmt: skip
+    try:
+        body = PositionsIn.model_validate_json(text)
+    except ValidationError as exc:
+        return api_errors.validation_problem(exc.errors(), instance=instance), True
+    try:
+        done = await _take_positions(websocket, session, user_id, body)
+    except DomainError as exc:
+        await session.rollback()
+        return api_errors.domain_problem(exc, instance=instance), True
+    except (sqlalchemy_exc.TimeoutError, sqlalchemy_exc.OperationalError) as exc:
+        await session.rollback()
+        log.warning("database busy on the positions WebSocket: %s", exc)
+        return _busy(instance), True
+    except Exception:
+        log.exception("unhandled error on the positions WebSocket")
+        detail = "Something went wrong on our side; it has been logged."
+        return api_errors.problem_body(500, "internal_error", "Internal error", detail,
+                                       instance=instance), False  # fmt: skip
+    return done.model_dump(mode="json"), True
+
+
+def _dumps(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
 async def _task_answer(request: Request, session: SessionDep, principal: PrincipalDep,
