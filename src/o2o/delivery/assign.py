@@ -50,13 +50,22 @@ async def request_delivery(
     session: AsyncSession, *, order_id: int, now: datetime
 ) -> Delivery | None:
     """The delivery of a paid delivery order, made once (a repeated request returns the same
-    row) with the delivery code the shopper shows the courier. None for other orders."""
+    row) with the delivery code the shopper shows the courier. None for other orders, and for
+    an order that ended before it was asked for (rejected or cancelled right after paying): the
+    order is locked first, so a rejection racing the request either finds the delivery made
+    (and cancels it) or is seen here."""
     found = await delivery_of_order(session, order_id=order_id)
     if found is not None:
         return found
     order = await orders_service.get_order(session, order_id=order_id)
     if order.fulfilment != Fulfilment.DELIVERY:
         return None
+    await orders_service.lock_order(session, order)
+    if order.status in FINAL:
+        return None
+    found = await delivery_of_order(session, order_id=order_id)
+    if found is not None:
+        return found
     row = Delivery(
         order_id=order.id,
         store_id=order.store_id,
@@ -206,6 +215,7 @@ _NOT_MOVABLE = {
     D.FAILED: AlreadyPickedUp,
     D.DELIVERED: AlreadyDelivered,
     D.RETURNED: DeliveryCancelled,
+    D.CANCELLED: DeliveryCancelled,
 }
 
 
