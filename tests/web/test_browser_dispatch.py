@@ -151,6 +151,17 @@ def test_the_board_shows_couriers_and_orders_and_reassigns(
         expect(page.locator(f"#courier-{rider_id} .dc-load")).to_have_text("0/3")
         screenshot(page, "dispatch-phone-reassigned")
 
+        # Back to dispatch: the row waits for a courier again, and the courier is free.
+        row = page.locator(f"#delivery-{delivery_id}")
+        expect(row.locator("form.unassign button")).to_have_text("Back to dispatch")
+        row.locator("form.unassign button").click()
+        row = page.locator(f"#delivery-{delivery_id}")
+        expect(row).to_have_attribute("data-courier", "")
+        expect(row).to_contain_text("Waiting for a courier")
+        expect(row.locator("form.unassign")).to_have_count(0)
+        expect(page.locator(f"#courier-{courier_id} .dc-load")).to_have_text("0/3")
+        screenshot(page, "dispatch-phone-sent-back")
+
         # A new paid order appears without a reload (the region's stream says so).
         second = _delivery_order(api, base, store)
         expect(page.locator(".dispatch-order", has_text=f"Order {second['id']}")).to_be_visible()
@@ -158,7 +169,16 @@ def test_the_board_shows_couriers_and_orders_and_reassigns(
         page.goto(f"{base}/admin/dispatch?region={region_id}&lang=zh_CN")
         expect(page.locator("h1")).to_have_text("调度台")
         expect(page.locator("#open-h")).to_contain_text("未完成订单")
+        # In Chinese too: give it to the courier, then send it back.
+        row = page.locator(f"#delivery-{delivery_id}")
+        row.locator("select[name=courier_id]").select_option(str(courier_id))
+        row.locator("form.reassign button").click()
+        row = page.locator(f"#delivery-{delivery_id}")
+        expect(row).to_have_attribute("data-courier", str(courier_id))
+        expect(row.locator("form.unassign button")).to_have_text("退回调度")
         screenshot(page, "dispatch-phone-zh")
+        row.locator("form.unassign button").click()
+        expect(page.locator(f"#delivery-{delivery_id}")).to_have_attribute("data-courier", "")
 
         wide = new_page(chromium, width=1280, height=800)
         log_in(wide, base, "admin@demo.o2o")
