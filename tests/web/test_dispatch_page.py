@@ -69,6 +69,14 @@ async def test_admins_see_the_board_and_reassign_from_it(
     assert {c["state"] for c in markers["couriers"]} == {"idle"}
     assert [o["id"] for o in markers["orders"]] == [delivery.id]
     assert markers["orders"][0]["lateness"] == "on_time"
+    # What the page's clock needs to tick the couriers' "seen … ago" and turn them stale.
+    assert 'data-stale-after="120"' in page.text
+    assert re.search(r'data-now="\d{4}-\d\d-\d\dT[^"]+"', page.text)
+    seen = re.search(rf'id="courier-{first.user.id}".*?class="dc-seen"[^>]*data-at="([^"]+)"',
+                     page.text, re.S)  # fmt: skip
+    assert seen, "the courier's last position carries its time"
+    assert 'data-t-seconds="' in page.text
+    assert 'data-t-minutes="' in page.text
 
     # Without scripts: the form posts and the page comes back.
     token = csrf_of(page.text)

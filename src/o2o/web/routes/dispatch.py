@@ -131,6 +131,7 @@ async def _context(
         "markers": _markers(seen),
         "status_names": STATUS,
         "courier_states": COURIER_STATE,
+        "stale_seconds": _policy(request).stale_seconds,
         "vehicles": VEHICLES,
         "message": None,
         "when": lambda at: when.local(at, timezone=region.timezone, locale=locale),
