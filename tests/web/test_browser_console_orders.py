@@ -160,7 +160,9 @@ def test_the_store_delivers_a_delivery_order_with_its_own_staff(
     api = chromium.new_context().request
     store = api.get(f"{base}/api/v1/stores/{store_id}").json()
     shopper = bearer(api, base, "shopper@demo.o2o")
-    orders = [_delivery_order(api, base, store) for _ in range(2)]
+    assert live_server.database is not None
+    database = str(live_server.database)
+    orders = [_delivery_order(api, base, store, database=database) for _ in range(2)]
     page = new_page(chromium)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -6,9 +6,12 @@ silent past the stale threshold turns stale on the page by itself."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +32,36 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _delivery_order(api: APIRequestContext, base: str, store: dict[str, Any]) -> dict[str, Any]:
+@contextmanager
+def _open_now(database: str, store_id: int) -> Iterator[None]:
+    """The store open all day while the block runs (a delivery leaves now, so it must be open
+    whatever the hour the tests run at), and its own hours back afterwards."""
+    with sqlite3.connect(database, timeout=15) as db:
+        (hours,) = db.execute(
+            "SELECT opening_hours FROM stores WHERE id = ?", (store_id,)
+        ).fetchone()
+        db.execute(
+            "UPDATE stores SET opening_hours = ? WHERE id = ?",
+            (json.dumps([[[0, 1440]]] * 7), store_id),
+        )
+    try:
+        yield
+    finally:
+        with sqlite3.connect(database, timeout=15) as db:
+            db.execute("UPDATE stores SET opening_hours = ? WHERE id = ?", (hours, store_id))
+
+
+def _delivery_order(
+    api: APIRequestContext, base: str, store: dict[str, Any], *, database: str
+) -> dict[str, Any]:
     """A shopper's delivery order to an address 1 km north of the store, paid."""
+    with _open_now(database, store["id"]):
+        return _paid_delivery_order(api, base, store)
+
+
+def _paid_delivery_order(
+    api: APIRequestContext, base: str, store: dict[str, Any]
+) -> dict[str, Any]:
     clerk = bearer(api, base, "clerk@demo.o2o")
     shopper = bearer(api, base, "shopper@demo.o2o")
     variant = api.get(f"{base}/api/v1/variants/by-code/{SKU}").json()
@@ -124,7 +155,7 @@ def test_the_board_shows_couriers_and_orders_and_reassigns(
         lng=store["lng"] + 0.004,
         on=True,
     )
-    first = _delivery_order(api, base, store)
+    first = _delivery_order(api, base, store, database=str(live_server.database))
 
     page = new_page(chromium, width=360, height=780)
     errors: list[str] = []
@@ -172,7 +203,7 @@ def test_the_board_shows_couriers_and_orders_and_reassigns(
         screenshot(page, "dispatch-phone-sent-back")
 
         # A new paid order appears without a reload (the region's stream says so).
-        second = _delivery_order(api, base, store)
+        second = _delivery_order(api, base, store, database=str(live_server.database))
         expect(page.locator(".dispatch-order", has_text=f"Order {second['id']}")).to_be_visible()
 
         page.goto(f"{base}/admin/dispatch?region={region_id}&lang=zh_CN")
