@@ -249,7 +249,7 @@ async def test_positions_reach_the_shoppers_live_channel(
     assert message["eta_seconds"] > 0
 
 
-async def test_a_closed_order_is_taken_back_but_a_handed_over_one_stays(
+async def test_a_rejected_order_is_taken_back_at_once_but_a_handed_over_one_stays(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
 ) -> None:
     scene = await make_scene(session)
@@ -267,11 +267,15 @@ async def test_a_closed_order_is_taken_back_but_a_handed_over_one_stays(
         headers=scene.clerk_headers,
     )
     assert no.status_code == 200, no.text
+    # The rejection ended the delivery in its own transaction: the courier is free of it.
+    assert (await _delivery(session, rejected["id"])).status == "cancelled"
+    assert (await _delivery(session, rejected["id"])).courier_id is None
+    assert await _open_count(session, courier.user.id) == 1
     await staff_moves(client, scene, handed["id"], "out_for_delivery")
 
     done = await dispatch_round(database)
-    assert (done.released, done.assigned) == (1, 0)
-    assert (await _delivery(session, rejected["id"])).status == "requested"
+    assert (done.released, done.assigned) == (0, 0)
+    assert (await _delivery(session, rejected["id"])).status == "cancelled"
     assert (await _delivery(session, handed["id"])).courier_id == courier.user.id
     assert await _open_count(session, courier.user.id) == 1
     picked = await client.post(task_url(ids[1], "pickup"), headers=courier.headers)

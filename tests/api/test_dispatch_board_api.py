@@ -16,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
+from o2o.core.db import Database
 from o2o.delivery import assign
 from o2o.delivery.models import MAX_OPEN, Courier, Delivery
 from o2o.orders.channels import region_channel
 from o2o.orders.models import Order, OrderStatus
 from tests.api.test_notifications import AsgiStream
 from tests.delivery.live_scene import (
+    dispatch_round,
     fix,
     make_courier,
     on_shift_at,
@@ -383,3 +385,106 @@ async def test_the_stream_endpoint_sends_board_events(
         assert data["courier_id"] == a.user.id
     finally:
         await stream.close()
+
+
+async def test_sending_a_held_delivery_back_to_dispatch(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
+) -> None:
+    scene = await make_scene(session)
+    admin = await _admin(session)
+    a, b = await _two_couriers(client, scene, session)
+    order = await paid_delivery(client, app, scene)
+    await staff_moves(client, scene, order["id"], "accepted", "ready")
+    did = (await _delivery(session, order["id"])).id
+    given = await client.post(reassign_url(did), json={"courier_id": a.user.id}, headers=admin)
+    assert given.status_code == 200, given.text
+    accepted = await client.post(f"/api/v1/couriers/me/deliveries/{did}/accept", headers=a.headers)
+    assert accepted.status_code == 200
+
+    back = await client.post(reassign_url(did), json={"courier_id": None}, headers=admin)
+    assert back.status_code == 200, back.text
+    assert back.json() == {
+        "delivery_id": did,
+        "order_id": order["id"],
+        "status": "requested",
+        "courier_id": None,
+        "previous_courier_id": a.user.id,
+    }
+    delivery = await _delivery(session, order["id"])
+    assert delivery.status == "requested"
+    assert delivery.courier_id is None
+    assert delivery.assigned_at is None
+    assert delivery.accepted_at is None
+    assert await _open_count(session, a.user.id) == 0
+    # The courier lost the task and can no longer act on it.
+    mine = await client.get("/api/v1/couriers/me", headers=a.headers)
+    assert mine.json()["tasks"] == []
+    theirs = await client.post(f"/api/v1/couriers/me/deliveries/{did}/pickup", headers=a.headers)
+    assert theirs.status_code == 404
+    # On the board it waits for a courier again.
+    row = (await _board(client, scene, admin))["deliveries"][0]
+    assert (row["status"], row["courier_id"]) == ("requested", None)
+    # Asking again changes nothing.
+    again = await client.post(reassign_url(did), json={"courier_id": None}, headers=admin)
+    assert again.status_code == 200
+    assert again.json()["previous_courier_id"] is None
+    # The next round may assign it again (the goods are ready, couriers beside the store).
+    done = await dispatch_round(database)
+    assert done.assigned == 1
+    delivery = await _delivery(session, order["id"])
+    assert delivery.status == "assigned"
+    assert delivery.courier_id in (a.user.id, b.user.id)
+    holder = a if delivery.courier_id == a.user.id else b
+    assert await _open_count(session, holder.user.id) == 1
+
+    # Once picked up it cannot go back: a 409 with a stable code, and nothing moves.
+    up = await client.post(f"/api/v1/couriers/me/deliveries/{did}/pickup", headers=holder.headers)
+    assert up.status_code == 200, up.text
+    late = await client.post(reassign_url(did), json={"courier_id": None}, headers=admin)
+    assert late.status_code == 409
+    assert late.headers["content-type"].startswith("application/problem+json")
+    assert late.json()["code"] == "delivery_already_picked_up"
+    delivery = await _delivery(session, order["id"])
+    assert (delivery.status, delivery.courier_id) == ("picked_up", holder.user.id)
+    assert await _open_count(session, holder.user.id) == 1
+
+
+async def test_each_refusal_of_sending_back(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    scene = await make_scene(session)
+    admin = await _admin(session)
+    a, _b = await _two_couriers(client, scene, session)
+    orders = [await paid_delivery(client, app, scene) for _ in range(2)]
+    ids = [(await _delivery(session, o["id"])).id for o in orders]
+
+    async def refused(body: dict[str, Any], delivery_id: int, status: int, code: str) -> None:
+        got = await client.post(reassign_url(delivery_id), json=body, headers=admin)
+        assert got.status_code == status, got.text
+        assert got.headers["content-type"].startswith("application/problem+json")
+        assert got.json()["code"] == code
+
+    await refused({"courier_id": None}, 987654321, 404, "delivery_not_found")
+    bad = await client.post(reassign_url(ids[0]), json={}, headers=admin)
+    assert bad.status_code == 422  # the courier (or null) must be said
+    bad = await client.post(reassign_url(ids[0]), json={"courier_id": "x"}, headers=admin)
+    assert bad.status_code == 422
+    # The store's own staff carry it: no courier to take it from, none to give it to.
+    assert await assign.claim(session, courier_id=a.user.id, delivery_ids=[ids[0]], now=utcnow())
+    await session.commit()
+    await staff_moves(client, scene, orders[0]["id"], "accepted", "ready")
+    out = await client.post(
+        f"/api/v1/stores/{scene.store.id}/orders/{orders[0]['id']}/transitions",
+        json={"to": "out_for_delivery", "own_staff": True},
+        headers=scene.clerk_headers,
+    )
+    assert out.status_code == 200, out.text
+    await refused({"courier_id": None}, ids[0], 409, "delivery_by_store")
+    await refused({"courier_id": a.user.id}, ids[0], 409, "delivery_by_store")
+    # Cancelled with its order.
+    gone = await client.post(
+        f"/api/v1/orders/{orders[1]['id']}/cancel", json={}, headers=scene.shopper_headers
+    )
+    assert gone.status_code == 200, gone.text
+    await refused({"courier_id": None}, ids[1], 409, "delivery_cancelled")
+    assert await _open_count(session, a.user.id) == 0

@@ -188,3 +188,45 @@ async def test_reassigning_while_the_old_courier_goes_off_shift(db: Database) ->
             for courier_id in others:
                 await assign.release_held(session, courier_id=courier_id, now=utcnow(), reason="")
             await session.commit()
+
+
+async def _unassign(db: Database, delivery_id: int) -> bool:
+    async with db.session() as session:
+        try:
+            await assign.unassign(session, delivery_id=delivery_id, now=utcnow())
+        except DomainError:
+            await session.rollback()
+            return False
+        await session.commit()
+        return True
+
+
+async def test_sending_back_racing_reassignments_and_claims_keeps_the_counts(
+    db: Database,
+) -> None:
+    """Operators sending a delivery back to dispatch while others give it to couriers and a
+    round claims it: it ends waiting or with exactly one courier, and every courier's count is
+    what it holds."""
+    yard = await _yard(db, orders=8, fleet=4)
+    a, b, c, d = yard.courier_ids
+    for i, delivery_id in enumerate(yard.delivery_ids):
+        if i % 2:
+            assert await _claim(db, [delivery_id], a)
+        results = await asyncio.gather(
+            _unassign(db, delivery_id),
+            _reassign(db, delivery_id, b),
+            _claim(db, [delivery_id], d),
+            _unassign(db, delivery_id),
+            _reassign(db, delivery_id, c),
+            _unassign(db, delivery_id),
+        )
+        assert all(results[i] for i in (0, 3, 5))  # sending back is never refused here
+        holders = await _holders(db)
+        assert holders[delivery_id] in (None, a, b, c, d)
+        held = await _active_per_courier(db)
+        counts = await _counts(db)
+        for courier_id in yard.courier_ids:
+            assert counts[courier_id] == held.get(courier_id, 0) <= MAX_OPEN
+        assert await _unassign(db, delivery_id)  # room again for the next one
+    assert sum((await _counts(db)).values()) == 0
+    assert set((await _holders(db)).values()) == {None}

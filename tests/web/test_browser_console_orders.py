@@ -146,3 +146,50 @@ def test_queue_updates_live_and_the_counter_hands_over_once(
     expect(phone.locator(".redeem-result.is-error")).to_contain_text("已核销过")
     screenshot(phone, "counter-phone")
     assert errors == []
+
+
+def test_the_store_delivers_a_delivery_order_with_its_own_staff(
+    chromium: Browser, live_server: LiveServer
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.web.test_browser_dispatch import _delivery_order
+
+    base = live_server.url
+    store_id = live_server.seed.store_ids["threads"][0]
+    api = chromium.new_context().request
+    store = api.get(f"{base}/api/v1/stores/{store_id}").json()
+    shopper = bearer(api, base, "shopper@demo.o2o")
+    assert live_server.database is not None
+    database = str(live_server.database)
+    orders = [_delivery_order(api, base, store, database=database) for _ in range(2)]
+    page = new_page(chromium)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        log_in(page, base, "clerk@demo.o2o")
+        for order, lang, label in (
+            (orders[0], "en", "Deliver with our own staff"),
+            (orders[1], "zh_CN", "由本店员工配送"),
+        ):
+            page.goto(f"{base}/merchant/stores/{store_id}/orders?lang={lang}")
+            card = page.locator(f"#order-{order['id']}")
+            card.locator("button[data-to=accepted]").click()
+            page.locator(f".col-preparing #order-{order['id']} button[data-to=ready]").click()
+            card = page.locator(f".col-ready #order-{order['id']}")
+            own = card.locator("button[data-to=own_staff]")
+            expect(own).to_have_text(label)
+            expect(card.locator("button[data-to=out_for_delivery]")).to_be_visible()
+            own.scroll_into_view_if_needed()
+            screenshot(page, f"orders-own-staff-{lang}")
+            own.click()
+            card = page.locator(f".col-ready #order-{order['id']}")
+            expect(card).to_have_attribute("data-status", "out_for_delivery")
+            expect(card.locator("button[data-to=own_staff]")).to_have_count(0)
+            expect(card.locator("button[data-to=delivered]")).to_be_visible()
+            tracked = api.get(f"{base}/api/v1/orders/{order['id']}/tracking", headers=shopper)
+            assert tracked.ok, tracked.text()
+            assert tracked.json()["delivery_status"] == "by_store"
+        assert errors == []
+    finally:
+        page.context.close()

@@ -13,10 +13,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.accounts.models import MemberRole
+from o2o.core.clock import utcnow
+from o2o.delivery import assign
+from o2o.delivery.models import Courier, Delivery
 from o2o.redemption import codes
+from tests.delivery.live_scene import make_courier, on_shift_at, paid_delivery
 from tests.factories import make_staff, make_store
 from tests.orders.scene import OrderScene, make_scene, pay, place
 from tests.web.conftest import csrf_of, log_in
@@ -275,3 +280,60 @@ async def test_staff_of_another_store_get_403(
     assert pick.headers["location"] == f"/merchant/stores/{other.id}/orders"
     api = await client.get(f"/api/v1/orders/{order['id']}", headers=scene.shopper_headers)
     assert api.json()["status"] == "paid"
+
+
+@pytest.mark.parametrize(
+    ("lang", "label"), [("en", "Deliver with our own staff"), ("zh_CN", "由本店员工配送")]
+)
+async def test_the_store_delivers_with_its_own_staff_from_the_queue(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, lang: str, label: str
+) -> None:
+    scene = await make_scene(session)
+    # A paid delivery order, held by a courier on shift, and a pickup order: both ready.
+    rider = await make_courier(session)
+    await on_shift_at(client, rider, scene.store, region_id=scene.region.id)
+    delivery_order = await paid_delivery(client, app, scene)
+    pickup_order = await paid_order(client, app, scene)
+    held = await session.scalar(select(Delivery).where(Delivery.order_id == delivery_order["id"]))
+    assert held is not None
+    assert await assign.claim(session, courier_id=rider.user.id, delivery_ids=[held.id],
+                              now=utcnow())  # fmt: skip
+    await session.commit()
+    token = await staff_client(client, scene.clerk.email, scene.store.id)
+    base = f"/merchant/stores/{scene.store.id}/orders"
+    for order in (delivery_order, pickup_order):
+        for to in ("accepted", "ready"):
+            r = await client.post(
+                f"{base}/{order['id']}/transitions", data={"to": to}, headers=hx(token)
+            )
+            assert r.status_code == 200, r.text
+    board = (await client.get(f"{base}/board?lang={lang}")).text
+    ready = column(board, "ready")
+    card = re.search(rf'<article[^>]*id="order-{delivery_order["id"]}".*?</article>', ready, re.S)
+    assert card is not None
+    assert 'data-to="own_staff"' in card.group(0)
+    assert label in card.group(0)
+    other = re.search(rf'<article[^>]*id="order-{pickup_order["id"]}".*?</article>', ready, re.S)
+    assert other is not None
+    assert 'data-to="own_staff"' not in other.group(0)  # only a delivery order has it
+
+    # The clerk presses it: out for delivery with the store's staff, the courier freed.
+    r = await client.post(
+        f"{base}/{delivery_order['id']}/transitions",
+        data={"to": "out_for_delivery", "own_staff": "true", "lang": lang},
+        headers=hx(token),
+    )
+    assert r.status_code == 200, r.text
+    gone = await session.get(Delivery, held.id, populate_existing=True)
+    assert gone is not None
+    assert (gone.status, gone.courier_id) == ("by_store", None)
+    courier = await session.get(Courier, rider.user.id, populate_existing=True)
+    assert courier is not None
+    assert courier.open_count == 0
+    order = await client.get(
+        f"/api/v1/orders/{delivery_order['id']}", headers=scene.shopper_headers
+    )
+    assert order.json()["status"] == "out_for_delivery"
+    after = re.search(rf'<article[^>]*id="order-{delivery_order["id"]}".*?</article>', r.text, re.S)
+    assert after is not None
+    assert 'data-to="own_staff"' not in after.group(0)  # done: only "delivered" is left

@@ -69,6 +69,14 @@ async def test_admins_see_the_board_and_reassign_from_it(
     assert {c["state"] for c in markers["couriers"]} == {"idle"}
     assert [o["id"] for o in markers["orders"]] == [delivery.id]
     assert markers["orders"][0]["lateness"] == "on_time"
+    # What the page's clock needs to tick the couriers' "seen … ago" and turn them stale.
+    assert 'data-stale-after="120"' in page.text
+    assert re.search(r'data-now="\d{4}-\d\d-\d\dT[^"]+"', page.text)
+    seen = re.search(rf'id="courier-{first.user.id}".*?class="dc-seen"[^>]*data-at="([^"]+)"',
+                     page.text, re.S)  # fmt: skip
+    assert seen, "the courier's last position carries its time"
+    assert 'data-t-seconds="' in page.text
+    assert 'data-t-minutes="' in page.text
 
     # Without scripts: the form posts and the page comes back.
     token = csrf_of(page.text)
@@ -142,3 +150,89 @@ async def test_only_admins_and_unknown_regions(
     assert "No courier is on shift in this region." in empty.text
     recon = await client.get("/admin/reconciliation")
     assert 'href="/admin/dispatch"' in recon.text  # the admin pages link each other
+
+
+@pytest.mark.parametrize(
+    ("lang", "button", "refusal"),
+    [
+        ("en", "Back to dispatch", "The courier has picked the order up already."),
+        ("zh_CN", "退回调度", "骑手已取货。"),
+    ],
+)
+async def test_an_admin_sends_a_held_delivery_back_to_dispatch(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    session: AsyncSession,
+    lang: str,
+    button: str,
+    refusal: str,
+) -> None:
+    scene = await make_scene(session)
+    rider = await make_courier(session, display_name="Rider One")
+    await on_shift_at(client, rider, scene.store, region_id=scene.region.id, north_m=200)
+    order = await paid_delivery(client, app, scene)
+    delivery = await session.scalar(select(Delivery).where(Delivery.order_id == order["id"]))
+    assert delivery is not None
+    admin = await make_user(session, is_platform_admin=True)
+    await session.commit()
+    await log_in(client, admin.email)
+
+    # Waiting for a courier: nothing to send back.
+    page = await client.get(URL, params={"region": scene.region.id, "lang": lang})
+    assert f"/deliveries/{delivery.id}/unassign" not in page.text
+    token = csrf_of(page.text)
+    form = {"region": str(scene.region.id), "csrf_token": token}
+    given = await client.post(
+        f"{URL}/deliveries/{delivery.id}/reassign",
+        data={**form, "courier_id": str(rider.user.id)},
+    )
+    assert given.status_code == 303
+    page = await client.get(URL, params={"region": scene.region.id, "lang": lang})
+    assert f'action="/admin/dispatch/deliveries/{delivery.id}/unassign"' in page.text
+    assert button in page.text
+
+    # With HTMX: the refreshed board, the order waiting again, the rider free.
+    back = await client.post(
+        f"{URL}/deliveries/{delivery.id}/unassign", data=form, headers={"HX-Request": "true"}
+    )
+    assert back.status_code == 200, back.text
+    assert back.text.lstrip().startswith('<div id="board"')
+    assert f'data-delivery="{delivery.id}" data-courier=""' in back.text
+    assert _markers(back.text)["orders"][0]["courier"] is None
+    rider_row = await session.get(Courier, rider.user.id, populate_existing=True)
+    assert rider_row is not None
+    assert rider_row.open_count == 0
+    # Without scripts: the page comes back.
+    await client.post(
+        f"{URL}/deliveries/{delivery.id}/reassign",
+        data={**form, "courier_id": str(rider.user.id)},
+    )
+    plain = await client.post(f"{URL}/deliveries/{delivery.id}/unassign", data=form)
+    assert (plain.status_code, plain.headers["location"]) == (
+        303,
+        f"{URL}?region={scene.region.id}",
+    )
+
+    # Picked up meanwhile: refused, in the page's language.
+    await client.post(
+        f"{URL}/deliveries/{delivery.id}/reassign",
+        data={**form, "courier_id": str(rider.user.id)},
+    )
+    for to in ("accepted", "ready"):
+        moved = await client.post(
+            f"/api/v1/stores/{scene.store.id}/orders/{order['id']}/transitions",
+            json={"to": to},
+            headers=scene.clerk_headers,
+        )
+        assert moved.status_code == 200, moved.text
+    up = await client.post(
+        f"/api/v1/couriers/me/deliveries/{delivery.id}/pickup", headers=rider.headers
+    )
+    assert up.status_code == 200, up.text
+    refused = await client.post(
+        f"{URL}/deliveries/{delivery.id}/unassign",
+        data={**form, "lang": lang},
+        headers={"HX-Request": "true"},
+    )
+    assert refused.status_code == 409
+    assert refusal in refused.text

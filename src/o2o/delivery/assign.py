@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from o2o.delivery.exceptions import (
     AlreadyDelivered,
     AlreadyPickedUp,
+    CarriedByStore,
     CourierNotFound,
     DeliveryCancelled,
     DeliveryNotFound,
@@ -50,13 +51,22 @@ async def request_delivery(
     session: AsyncSession, *, order_id: int, now: datetime
 ) -> Delivery | None:
     """The delivery of a paid delivery order, made once (a repeated request returns the same
-    row) with the delivery code the shopper shows the courier. None for other orders."""
+    row) with the delivery code the shopper shows the courier. None for other orders, and for
+    an order that ended before it was asked for (rejected or cancelled right after paying): the
+    order is locked first, so a rejection racing the request either finds the delivery made
+    (and cancels it) or is seen here."""
     found = await delivery_of_order(session, order_id=order_id)
     if found is not None:
         return found
     order = await orders_service.get_order(session, order_id=order_id)
     if order.fulfilment != Fulfilment.DELIVERY:
         return None
+    await orders_service.lock_order(session, order)
+    if order.status in FINAL:
+        return None
+    found = await delivery_of_order(session, order_id=order_id)
+    if found is not None:
+        return found
     row = Delivery(
         order_id=order.id,
         store_id=order.store_id,
@@ -206,19 +216,14 @@ _NOT_MOVABLE = {
     D.FAILED: AlreadyPickedUp,
     D.DELIVERED: AlreadyDelivered,
     D.RETURNED: DeliveryCancelled,
+    D.CANCELLED: DeliveryCancelled,
+    D.BY_STORE: CarriedByStore,
 }
 
 
-async def reassign(
-    session: AsyncSession, *, delivery_id: int, courier_id: int, now: datetime
-) -> tuple[Delivery, int | None]:
-    """An operator gives the delivery to another courier (or to one, if it waits): the new
-    courier gets it as dispatch gives one (assigned, to accept within the usual time), and
-    the old one's hold is released. Returns the delivery and the courier it was taken from.
-
-    The delivery row is locked first, then both couriers' rows in id order: the order of
-    ``claim`` (deliveries, then the courier), so reassignments and dispatch rounds racing
-    for the same rows wait for each other instead of deadlocking or double-assigning."""
+async def _movable(session: AsyncSession, *, delivery_id: int) -> Delivery:
+    """The delivery, row-locked, if an operator may still move it: not picked up, not done,
+    and its order still open; else the refusal, with a stable code."""
     delivery = await session.scalar(
         select(Delivery)
         .where(Delivery.id == delivery_id)
@@ -233,6 +238,50 @@ async def reassign(
     order_status = await session.scalar(select(Order.status).where(Order.id == delivery.order_id))
     if order_status in FINAL:
         raise DeliveryCancelled(f"The order is {order_status}.", current=str(order_status))
+    return delivery
+
+
+async def unassign(
+    session: AsyncSession, *, delivery_id: int, now: datetime
+) -> tuple[Delivery, int | None]:
+    """An operator sends a held delivery (not yet picked up) back to dispatch: it waits again
+    (keeping its age, so the next round serves it first) and its courier no longer holds it.
+    Returns the delivery and the courier it was taken from (None if it was waiting already).
+    Locks the delivery, then the courier (through its count): the order of ``claim``."""
+    delivery = await _movable(session, delivery_id=delivery_id)
+    previous = delivery.courier_id
+    if previous is None:
+        return delivery, None  # waiting already: nothing to move
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id)
+        .values(
+            status=D.REQUESTED,
+            courier_id=None,
+            assigned_at=None,
+            accepted_at=None,
+            reason="sent back to dispatch by an operator",
+            updated_at=now,
+        )
+    )
+    await unhold(session, courier_id=previous, count=1)
+    await purge_trail(session, courier_id=previous)
+    await session.flush()
+    await session.refresh(delivery)
+    return delivery, previous
+
+
+async def reassign(
+    session: AsyncSession, *, delivery_id: int, courier_id: int, now: datetime
+) -> tuple[Delivery, int | None]:
+    """An operator gives the delivery to another courier (or to one, if it waits): the new
+    courier gets it as dispatch gives one (assigned, to accept within the usual time), and
+    the old one's hold is released. Returns the delivery and the courier it was taken from.
+
+    The delivery row is locked first, then both couriers' rows in id order: the order of
+    ``claim`` (deliveries, then the courier), so reassignments and dispatch rounds racing
+    for the same rows wait for each other instead of deadlocking or double-assigning."""
+    delivery = await _movable(session, delivery_id=delivery_id)
     previous = delivery.courier_id
     if previous == courier_id:
         return delivery, None  # already theirs: nothing to move

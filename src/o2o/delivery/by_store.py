@@ -1,6 +1,6 @@
 """The store moves a delivery order on itself: when it hands the goods out for delivery, the
 delivery request ends in the same transaction, unless a platform courier holding it is the one
-taking the goods.
+taking the goods; when it rejects the order, the delivery is cancelled with it (``ending``).
 
 Staff call ``transition`` instead of the order service's own: it makes the order's move (which
 locks the order first) and then settles the delivery by conditional updates, so a dispatch
@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.clock import utcnow
-from o2o.delivery import assign
+from o2o.delivery import assign, ending
 from o2o.delivery.models import Delivery
 from o2o.delivery.models import DeliveryStatus as D
 from o2o.orders import service as orders_service
@@ -39,7 +39,8 @@ async def transition(
 ) -> Order:
     """Staff move the order on (``orders.service.transition``); a delivery order handed out
     for delivery settles its delivery: with no courier holding it (or ``own_staff``) the
-    store's staff carry it and the request ends; otherwise it went to the courier."""
+    store's staff carry it and the request ends; otherwise it went to the courier. A rejected
+    delivery order's delivery is cancelled, and a courier holding it freed."""
     now = now or utcnow()
     await orders_service.transition(
         session, order=order, to=to, actor_user_id=actor_user_id, reason=reason,
@@ -47,6 +48,8 @@ async def transition(
     )  # fmt: skip
     if order.fulfilment == Fulfilment.DELIVERY and to == OrderStatus.OUT_FOR_DELIVERY:
         await hand_to_staff(session, order_id=order.id, own_staff=own_staff, now=now)
+    elif to == OrderStatus.REJECTED:
+        await ending.end_with_order(session, order=order, now=now)
     return order
 
 

@@ -87,6 +87,11 @@ class DeliveryCancelled(Conflict):
     title = "The order was cancelled"
 
 
+class CarriedByStore(Conflict):
+    code = "delivery_by_store"
+    title = "The store's own staff carry this order"
+
+
 class TargetOffShift(Conflict):
     code = "courier_off_shift"
     title = "That courier is not on shift"

@@ -52,6 +52,7 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"  # the courier could not hand it over; goods on the way back
     RETURNED = "returned"  # back at the store
     BY_STORE = "by_store"  # the store's own staff carry it: no platform courier
+    CANCELLED = "cancelled"  # the order ended (rejected, cancelled) before a courier had it
 
 
 # A courier's open deliveries: what counts against MAX_OPEN and keeps its trail.
@@ -108,13 +109,13 @@ class CourierShift(Base):
 class Delivery(Base):
     """The trip of one delivery order. ``order_id`` is unique (one delivery per order), and a
     courier is set exactly when the delivery has left ``requested`` for a courier (not when
-    the store's own staff carry it, ``by_store``)."""
+    the store's own staff carry it, ``by_store``, nor once it is ``cancelled``)."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         CheckConstraint(
-            "(status IN ('requested', 'by_store') AND courier_id IS NULL)"
-            " OR (status NOT IN ('requested', 'by_store') AND courier_id IS NOT NULL)",
+            "(status IN ('requested', 'by_store', 'cancelled') AND courier_id IS NULL)"
+            " OR (status NOT IN ('requested', 'by_store', 'cancelled') AND courier_id IS NOT NULL)",
             name="courier_iff_assigned",
         ),
         Index("ix_deliveries_status", "status", "id"),
@@ -139,6 +140,7 @@ class Delivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CourierPosition(Base):

@@ -3,8 +3,9 @@
 updates (``assign.claim``), so that two rounds racing never give one order to two couriers.
 
 Before planning, couriers that went silent lose the deliveries they hold but have not picked
-up, and deliveries whose order was cancelled or rejected meanwhile are released; released
-deliveries keep their age, so the engine serves them first.
+up, and deliveries whose order ended without ending them are cancelled (the order's own use
+case normally does it: ``ending``); released deliveries keep their age, so the engine serves
+them first.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from o2o.core.db import Database
-from o2o.delivery import assign, board
+from o2o.delivery import assign, board, ending
 from o2o.delivery.dispatch import DispatchConfig, dispatch
 from o2o.delivery.model import Courier as EngineCourier
 from o2o.delivery.model import OpenOrder, Plan, Snapshot
@@ -27,6 +28,7 @@ from o2o.delivery.policy import CourierPolicy
 from o2o.delivery.projection import Plane
 from o2o.delivery.tracking import eta_seconds
 from o2o.merchants.models import Store
+from o2o.orders import service as orders_service
 from o2o.orders import state
 from o2o.orders.models import Order, OrderStatus
 from o2o.regions.models import Region
@@ -50,10 +52,35 @@ def _epoch(at: datetime) -> float:
     return at.timestamp()
 
 
+async def end_leftovers(db: Database, *, now: datetime) -> int:
+    """Cancel the open deliveries of orders that ended (rejected, cancelled, expired) by a
+    path that did not end them (the order's own use case normally does, ``ending``): one
+    transaction per order, each locking the order first as every change of an order does.
+    How many were cancelled."""
+    async with db.session() as session:
+        ended = list(
+            await session.scalars(
+                select(Order.id)
+                .join(Delivery, Delivery.order_id == Order.id)
+                .where(Delivery.status.in_(ending.UNSTARTED), Order.status.in_(ending.ENDED))
+                .order_by(Order.id)
+            )
+        )
+    done = 0
+    for order_id in ended:
+        async with db.session() as session:
+            order = await orders_service.get_order(session, order_id=order_id)
+            await orders_service.lock_order(session, order)
+            if await ending.end_with_order(session, order=order, now=now) is not None:
+                done += 1
+            await session.commit()
+    return done
+
+
 async def housekeeping(session: AsyncSession, *, now: datetime, policy: CourierPolicy) -> int:
     """Release what silent couriers hold, assignments not accepted in time, and held
-    deliveries whose order was closed (cancelled, rejected; an order the store handed over
-    itself stays with its courier)."""
+    deliveries whose order was closed otherwise than by ending before the hand-over (those
+    are cancelled, ``end_leftovers``)."""
     cutoff = now - timedelta(seconds=policy.stale_seconds)
     silent = list(
         await session.scalars(
@@ -74,7 +101,10 @@ async def housekeeping(session: AsyncSession, *, now: datetime, policy: CourierP
         await session.execute(
             select(Delivery.id, Delivery.courier_id)
             .join(Order, Order.id == Delivery.order_id)
-            .where(Delivery.status == DeliveryStatus.ASSIGNED, Order.status.in_(state.FINAL))
+            .where(
+                Delivery.status == DeliveryStatus.ASSIGNED,
+                Order.status.in_(state.FINAL - ending.ENDED),
+            )
         )
     ).all()
     unanswered = (
@@ -273,8 +303,9 @@ async def run_round(
     """One round over every region with deliveries waiting; with ``publish``, what changed
     is told to the regions' boards."""
     config = config or DispatchConfig(round_seconds=policy.round_seconds)
+    released = await end_leftovers(db, now=now)
     async with db.session() as session:
-        released = await housekeeping(session, now=now, policy=policy)
+        released += await housekeeping(session, now=now, policy=policy)
         await session.commit()
     async with db.session() as session:
         regions = list(

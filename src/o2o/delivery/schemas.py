@@ -161,7 +161,12 @@ class DispatchBoard(BaseModel):
 
 
 class ReassignIn(BaseModel):
-    courier_id: int = Field(ge=1, le=2**63 - 1)
+    courier_id: int | None = Field(
+        ge=1,
+        le=2**63 - 1,
+        description="The courier to give the delivery to; null sends it back to dispatch "
+        "(the courier holding it loses it, and the next round may assign it again).",
+    )
 
 
 class ReassignRead(BaseModel):

@@ -23,6 +23,7 @@ from o2o.core.db import Database
 from o2o.core.errors import DomainError
 from o2o.delivery import assign as delivery_assign
 from o2o.delivery import board as delivery_board
+from o2o.delivery import ending as delivery_ending
 from o2o.delivery import rounds as delivery_rounds
 from o2o.delivery.policy import CourierPolicy
 from o2o.inventory import reservations
@@ -168,11 +169,28 @@ def handlers(w: Wiring) -> dict[str, Handler]:
             await session.commit()
             await w.broker.publish(*delivery_board.delivery_changed(made))
 
+    async def delivery_cancelled(session: AsyncSession, payload: dict[str, Any]) -> None:
+        # The courier who held it hears at once (its bell); the region's board reads itself.
+        courier_id = int(payload["courier_id"])
+        message = {"type": "order", "status": "delivery_cancelled", **payload}
+        await w.broker.publish(notifications_service.channel(courier_id), message)
+        await w.broker.publish(
+            *delivery_board.changed(
+                int(payload["region_id"]),
+                what="delivery",
+                delivery_id=int(payload["delivery_id"]),
+                order_id=int(payload["order_id"]),
+                status="cancelled",
+                courier_id=None,
+            )
+        )
+
     return {
         placement.ORDER_PLACED: order_placed,
         orders_service.STATUS_CHANGED: status_changed,
         demo_wallet.NOTIFY_TOPIC: demo_notify,
         orders_service.DELIVERY_REQUESTED: delivery_requested,
+        delivery_ending.DELIVERY_CANCELLED: delivery_cancelled,
         refunds.REFUND_TOPIC: refund_requested,
         payments_service.CLOSE_TOPIC: payment_close,
         webhooks.DELIVER_TOPIC: webhook_deliver,
@@ -187,7 +205,7 @@ def timers(w: Wiring) -> list[Timer]:
         for order_id in due:
             try:
                 async with w.db.session() as session:
-                    ended += await orders_expiry.expire(
+                    ended += await delivery_ending.expire(
                         session, order_id=order_id, policy=w.policy, providers=w.providers
                     )
                     await session.commit()

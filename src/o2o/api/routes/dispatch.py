@@ -66,12 +66,18 @@ async def reassign_delivery(
     body: ReassignIn,
 ) -> ReassignRead:
     """Give the delivery to another courier on shift in its region (it gets it as an offer,
-    as from dispatch); the previous courier no longer holds it. Refused once the goods are
-    picked up, delivered or cancelled, and when the courier is off shift or full."""
+    as from dispatch); the previous courier no longer holds it. With ``"courier_id": null``
+    the delivery goes back to dispatch (``requested``), its courier no longer holds it, and
+    the next round may assign it again. Refused (409) once the goods are picked up
+    (``delivery_already_picked_up``), delivered or cancelled, when the store's staff carry
+    it, and when the courier is off shift or full."""
     _require_admin(principal)
-    done, previous = await assign.reassign(
-        session, delivery_id=delivery_id, courier_id=body.courier_id, now=utcnow()
-    )
+    if body.courier_id is None:
+        done, previous = await assign.unassign(session, delivery_id=delivery_id, now=utcnow())
+    else:
+        done, previous = await assign.reassign(
+            session, delivery_id=delivery_id, courier_id=body.courier_id, now=utcnow()
+        )
     read = ReassignRead(
         delivery_id=done.id,
         order_id=done.order_id,

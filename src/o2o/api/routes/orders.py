@@ -13,6 +13,7 @@ from o2o.api.idempotency import IdempotencyKey, idempotent, identify, maybe_idem
 from o2o.catalog.labels import qr_svg
 from o2o.core.idempotency import TTL
 from o2o.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_id_cursor, encode_cursor
+from o2o.delivery import ending as delivery_ending
 from o2o.http.deps import app_settings, kick_relay, policy_of, providers_of
 from o2o.orders import paying as orders_paying
 from o2o.orders import placement, placement_pg, quotes
@@ -232,7 +233,7 @@ async def cancel_order(
         order = await orders_service.order_of_shopper(
             session, order_id=order_id, shopper_id=principal.user_id
         )
-        await orders_service.cancel(
+        await delivery_ending.cancel(
             session,
             order=order,
             actor_user_id=principal.user_id,

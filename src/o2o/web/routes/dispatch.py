@@ -1,6 +1,7 @@
 """Admin console: the dispatch board of a region (platform admins only), as ``GET
 /api/v1/admin/regions/{id}/dispatch-board`` gives it: a map of the couriers on shift and the
-open deliveries, the deliveries most late first, and manual reassignment.
+open deliveries, the deliveries most late first, and manual reassignment (or sending a held
+delivery back to dispatch).
 
 The page follows the region's channel (server-sent events): a courier's new position moves
 its marker at once; any other change reloads the board fragment, which carries the markers'
@@ -9,6 +10,7 @@ board; without scripts the page comes back)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -19,6 +21,7 @@ from o2o.accounts.principal import Principal
 from o2o.core.clock import utcnow
 from o2o.core.errors import DomainError
 from o2o.delivery import assign, board
+from o2o.delivery.models import Delivery
 from o2o.delivery.policy import CourierPolicy
 from o2o.delivery.schemas import DispatchBoard
 from o2o.http import live
@@ -44,6 +47,7 @@ REFUSALS = {
     "delivery_already_picked_up": N_("The courier has picked the order up already."),
     "delivery_already_delivered": N_("The order has been delivered."),
     "delivery_cancelled": N_("The order was cancelled."),
+    "delivery_by_store": N_("The store's own staff carry this order."),
 }
 STATUS = {
     "requested": N_("Waiting for a courier"),
@@ -127,6 +131,7 @@ async def _context(
         "markers": _markers(seen),
         "status_names": STATUS,
         "courier_states": COURIER_STATE,
+        "stale_seconds": _policy(request).stale_seconds,
         "vehicles": VEHICLES,
         "message": None,
         "when": lambda at: when.local(at, timezone=region.timezone, locale=locale),
@@ -167,24 +172,25 @@ async def stream(
     return live.board_stream(request, chosen.id)
 
 
-@router.post("/deliveries/{delivery_id}/reassign")
-async def reassign(
+Move = Callable[[], Awaitable[tuple[Delivery, int | None]]]
+
+
+async def _moved(
     request: Request,
     session: SessionDep,
     viewer: UserDep,
-    delivery_id: IdPath,
-    courier_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
-    region: Annotated[int, Form(ge=1, le=2**63 - 1)],
+    *,
+    delivery_id: int,
+    region: int,
+    move: Move,
 ) -> Response:
-    """Give the delivery to the chosen courier; the answer is the refreshed board (HTMX) or
-    the page, saying why when the delivery service refused."""
+    """Run the operator's move; the answer is the refreshed board (HTMX) or the page, saying
+    why when the delivery service refused."""
     _require_admin(viewer)
     message: str | None = None
     status = 200
     try:
-        done, _previous = await assign.reassign(
-            session, delivery_id=delivery_id, courier_id=courier_id, now=utcnow()
-        )
+        done, _previous = await move()
         await session.commit()
         await live.publish(request, [board.delivery_changed(done)])
     except DomainError as exc:
@@ -200,3 +206,39 @@ async def reassign(
     context["moved"] = None if message else delivery_id
     template = "admin/_dispatch_board.html" if request.headers.get("hx-request") else None
     return render(request, template or "admin/dispatch.html", context, status=status)
+
+
+@router.post("/deliveries/{delivery_id}/reassign")
+async def reassign(
+    request: Request,
+    session: SessionDep,
+    viewer: UserDep,
+    delivery_id: IdPath,
+    courier_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
+    region: Annotated[int, Form(ge=1, le=2**63 - 1)],
+) -> Response:
+    """Give the delivery to the chosen courier."""
+
+    async def move() -> tuple[Delivery, int | None]:
+        return await assign.reassign(
+            session, delivery_id=delivery_id, courier_id=courier_id, now=utcnow()
+        )
+
+    return await _moved(request, session, viewer, delivery_id=delivery_id, region=region, move=move)
+
+
+@router.post("/deliveries/{delivery_id}/unassign")
+async def unassign(
+    request: Request,
+    session: SessionDep,
+    viewer: UserDep,
+    delivery_id: IdPath,
+    region: Annotated[int, Form(ge=1, le=2**63 - 1)],
+) -> Response:
+    """Send the held delivery back to dispatch: its courier loses it, the next round may
+    assign it again."""
+
+    async def move() -> tuple[Delivery, int | None]:
+        return await assign.unassign(session, delivery_id=delivery_id, now=utcnow())
+
+    return await _moved(request, session, viewer, delivery_id=delivery_id, region=region, move=move)

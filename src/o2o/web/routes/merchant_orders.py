@@ -134,9 +134,11 @@ async def move_order(
     order_id: IdPath,
     to: Annotated[OrderStatus, Form()],
     reason: Annotated[str, Form(max_length=300)] = "",
+    own_staff: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Accept, reject (with a reason), prepare, mark ready, hand over, ship, deliver; the
-    answer is the refreshed board (HTMX) or the queue page."""
+    """Accept, reject (with a reason), prepare, mark ready, hand over (a delivery order to
+    the courier holding it, or with ``own_staff`` to the store's own staff, freeing any
+    courier), ship, deliver; the answer is the refreshed board (HTMX) or the queue page."""
     store = await store_for(session, viewer, store_id)
     providers: Providers = request.app.state.payment_providers
     error: str | None = None
@@ -150,6 +152,7 @@ async def move_order(
             actor_user_id=viewer.user_id,
             reason=reason,
             providers=providers,
+            own_staff=own_staff,
         )
         await session.commit()
         kick_relay(request)

@@ -13,6 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 from o2o.core.broker import Broker
 from o2o.core.clock import utcnow
 from o2o.core.db import Database
+from o2o.delivery import ending as delivery_ending
 from o2o.delivery import summary, tracking
 from o2o.delivery.models import ACTIVE
 from o2o.http.deps import IdPath, SessionDep, kick_relay, providers_of
@@ -272,7 +273,7 @@ async def cancel(
         session, order_id=order_id, shopper_id=viewer.user_id
     )
     if order.status != OrderStatus.CANCELLED:
-        await orders_service.cancel(
+        await delivery_ending.cancel(
             session,
             order=order,
             actor_user_id=viewer.user_id,

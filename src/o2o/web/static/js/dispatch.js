@@ -87,10 +87,61 @@
   }
 
   function moved(message) {
+    var row = document.getElementById("courier-" + message.courier_id);
+    var seen = row && row.querySelector(".dc-seen");
+    if (seen && message.at) { seen.dataset.at = message.at; seen.setAttribute("datetime", message.at); tick(); }
     var marker = couriers[message.courier_id];
     if (!marker) { refresh(); return; } // new on the board: read it again
     marker.setLatLng([message.lat, message.lng]);
-    if (marker.courier && marker.courier.state === "stale") refresh(); // heard from again
+    var wasStale = (marker.courier && marker.courier.state === "stale") ||
+      (row && row.dataset.state === "stale");
+    if (wasStale) refresh(); // heard from again
+  }
+
+  /* Relative times tick between reloads: "seen 12 s ago" counts on from the position's own
+     time (data-at) against the server's clock (the board's data-now, so a phone whose clock
+     is off still counts right), and a courier silent past the stale threshold turns stale on
+     the spot, in the list and on the map. */
+  var skew = 0; // the server's clock minus this one, as of the board's last render
+  function instant(iso) {
+    return Date.parse(String(iso || "").replace(/(\.\d{3})\d+/, "$1"));
+  }
+  function syncClock() {
+    var b = document.getElementById("board");
+    var now = b ? instant(b.dataset.now) : NaN;
+    if (!isNaN(now)) skew = now - Date.now();
+  }
+  function ago(seconds, b) {
+    if (seconds < 60) return b.dataset.tSeconds.replace("%(n)s", String(seconds));
+    return b.dataset.tMinutes.replace("%(n)s", String(Math.floor(seconds / 60)));
+  }
+  function goStale(row, b) {
+    row.dataset.state = "stale";
+    row.classList.add("is-stale");
+    var dot = row.querySelector(".lg-dot");
+    if (dot) dot.className = "lg-dot cs-stale";
+    var text = row.querySelector(".dc-state");
+    if (text) text.textContent = b.dataset.tStale;
+    var marker = couriers[row.dataset.courier];
+    if (marker && marker.courier) {
+      marker.courier.state = "stale";
+      marker.setIcon(courierIcon(marker.courier));
+    }
+  }
+  function tick() {
+    var b = document.getElementById("board");
+    if (!b) return;
+    var limit = Number(b.dataset.staleAfter);
+    var now = Date.now() + skew;
+    b.querySelectorAll(".dc-seen[data-at]").forEach(function (el) {
+      var at = instant(el.dataset.at);
+      if (isNaN(at)) return;
+      var seconds = Math.max(0, Math.floor((now - at) / 1000));
+      var text = ago(seconds, b);
+      if (el.textContent !== text) el.textContent = text;
+      var row = el.closest(".dispatch-courier");
+      if (row && limit > 0 && seconds > limit && row.dataset.state !== "stale") goStale(row, b);
+    });
   }
 
   /* An operator choosing a courier must not lose the open menu to a refresh. */
@@ -133,10 +184,15 @@
       chosen = null;
     }
     draw();
+    syncClock();
+    tick();
     if (pending) refresh();
   });
 
   draw();
+  syncClock();
+  tick();
+  setInterval(tick, 1000);
   var source = null;
   function connect() {
     if (!window.EventSource) return;
