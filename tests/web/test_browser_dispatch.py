@@ -37,18 +37,21 @@ def _open_now(database: str, store_id: int) -> Iterator[None]:
     """The store open all day while the block runs (a delivery leaves now, so it must be open
     whatever the hour the tests run at), and its own hours back afterwards."""
     with sqlite3.connect(database, timeout=15) as db:
-        (hours,) = db.execute(
-            "SELECT opening_hours FROM stores WHERE id = ?", (store_id,)
+        hours, exceptions = db.execute(
+            "SELECT opening_hours, hours_exceptions FROM stores WHERE id = ?", (store_id,)
         ).fetchone()
         db.execute(
-            "UPDATE stores SET opening_hours = ? WHERE id = ?",
+            "UPDATE stores SET opening_hours = ?, hours_exceptions = '{}' WHERE id = ?",
             (json.dumps([[[0, 1440]]] * 7), store_id),
         )
     try:
         yield
     finally:
         with sqlite3.connect(database, timeout=15) as db:
-            db.execute("UPDATE stores SET opening_hours = ? WHERE id = ?", (hours, store_id))
+            db.execute(
+                "UPDATE stores SET opening_hours = ?, hours_exceptions = ? WHERE id = ?",
+                (hours, exceptions, store_id),
+            )
 
 
 def _delivery_order(
@@ -120,15 +123,6 @@ def _rider_on_shift(
     return int(rider_id)
 
 
-def _open_all_day(database: str, store_id: int) -> None:
-    """The demo store keeps its real hours; a delivery needs it open whenever the test runs."""
-    with sqlite3.connect(database, timeout=15) as db:
-        db.execute(
-            "UPDATE stores SET opening_hours = ?, hours_exceptions = '{}' WHERE id = ?",
-            (json.dumps([[[0, 1440]]] * 7), store_id),
-        )
-
-
 def test_the_board_shows_couriers_and_orders_and_reassigns(
     chromium: Browser, live_server: LiveServer
 ) -> None:
@@ -138,7 +132,6 @@ def test_the_board_shows_couriers_and_orders_and_reassigns(
     assert live_server.database is not None
     api = chromium.new_context().request
     store_id = live_server.seed.store_ids["threads"][0]
-    _open_all_day(str(live_server.database), store_id)
     store = api.get(f"{base}/api/v1/stores/{store_id}").json()
     region_id = store["region_id"]
     courier = bearer(api, base, "courier@demo.o2o")
