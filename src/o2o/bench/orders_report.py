@@ -49,6 +49,10 @@ def targets(report: Report) -> list[tuple[str, bool]]:
     return out
 
 
+def _kinds(errors: dict[str, int]) -> str:
+    return " (" + ", ".join(f"{k}: {n}" for k, n in errors.items()) + ")" if errors else ""
+
+
 def _client(name: str) -> str:
     return "wrk, one thread, a Lua script" if name == "wrk" else "asyncio + httpx"
 
@@ -143,7 +147,8 @@ def markdown(report: Report, command: str, *, today: datetime | None = None,
         lines += ["", f"At 80 % of saturation (open loop, Poisson arrivals, {r.seconds:.0f} s): "
                   f"{r.offered_per_second:,.0f} orders/s offered, {r.per_second:,.0f} placed; "
                   f"p50 {r.p50_ms:.1f} ms, p95 {r.p95_ms:.1f} ms, p99 {r.p99_ms:.1f} ms "
-                  f"(from each order's due time); {r.failed} failed; load generator "
+                  f"(from each order's due time); {r.failed} failed{_kinds(r.errors)}; "
+                  f"load generator "
                   f"{r.client} ({r.clients} connections), orders sent late by p99 "
                   f"{r.lag_p99_ms:.1f} ms."]  # fmt: skip
     lines += ["", "### Targets", ""]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -75,14 +76,22 @@ async def _chunks(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
 
 
 class Connection:
-    """One keep-alive connection to one server; requests one at a time."""
+    """One keep-alive connection to one server; requests one at a time. A connection idle
+    for ``idle_s`` is opened afresh before the next request, since servers close idle ones
+    (uvicorn after 5 s) and a request sent as they do would fail for nothing."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, *, idle_s: float = 4.0) -> None:
         self.host, self.port, _ = _address(base_url)
+        self.idle_s = idle_s
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._used_at = 0.0
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        now = time.monotonic()
+        if self._writer is not None and now - self._used_at > self.idle_s:
+            await self.close()
+        self._used_at = now
         if self._reader is None or self._writer is None or self._writer.is_closing():
             try:
                 self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
@@ -106,6 +115,7 @@ class Connection:
                 data = await reader.readexactly(int(answer_headers.get("content-length", "0")))
             if answer_headers.get("connection", "").lower() == "close":
                 await self.close()
+            self._used_at = time.monotonic()
             return Answer(status, data)
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             await self.close()
