@@ -23,13 +23,17 @@ from o2o.orders.models import Order
 from tests.conftest import PG_ADMIN_DSN, REQUIRE_SERVICES, _pg_available
 
 
-async def test_tiny_flash_sales_break_no_invariant() -> None:
-    # Given a server on a fresh PostgreSQL database
+async def _require_pg() -> None:
     problem = await _pg_available()
     if problem:
         if REQUIRE_SERVICES:
             pytest.fail(f"PostgreSQL is required ({problem})")
         pytest.skip(f"PostgreSQL is not reachable ({problem})")
+
+
+async def test_tiny_flash_sales_break_no_invariant() -> None:
+    # Given a server on a fresh PostgreSQL database
+    await _require_pg()
     async with BenchDatabase(PG_ADMIN_DSN, prefix="o2o_test_bench") as bdb:
         db = Database.from_url(bdb.url)
         try:
@@ -158,11 +162,7 @@ def test_wrk_script_sends_to_the_hot_level_only() -> None:
 async def test_the_server_statements_ceiling_writes_real_orders() -> None:
     """pgbench's version of the server's fast path places an order per transaction, as the
     server does (a script that wrote nothing would make a ceiling too easy to reach)."""
-    problem = await _pg_available()
-    if problem:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"PostgreSQL is required ({problem})")
-        pytest.skip(f"PostgreSQL is not reachable ({problem})")
+    await _require_pg()
     async with BenchDatabase(PG_ADMIN_DSN, prefix="o2o_test_bench") as bdb:
         db = Database.from_url(bdb.url)
         try:
