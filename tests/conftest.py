@@ -11,6 +11,7 @@ PostgreSQL is required when ``CI`` is set: its absence is then a failure, not a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -63,6 +64,19 @@ async def create_pg_database(prefix: str = "o2o_test") -> str:
     url = _asyncpg_url(PG_ADMIN_DSN, name)
     await asyncio.to_thread(upgrade, url)
     return url
+
+
+@contextlib.asynccontextmanager
+async def fresh_pg_database(prefix: str, *, pool_size: int) -> AsyncIterator[Database]:
+    """A migrated PostgreSQL database of its own with real commits, dropped afterwards."""
+    url = await create_pg_database(prefix)
+    engine = create_engine(url, pool_size=pool_size)
+    database = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await drop_pg_database(url)
 
 
 async def drop_pg_database(url: str) -> None:

@@ -22,11 +22,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from o2o.bootstrap import create_app
 from o2o.core.clock import utcnow
-from o2o.core.db import Database, create_engine
+from o2o.core.db import Database
 from o2o.core.settings import Settings
 from o2o.delivery import assign, by_store, couriers, rounds
 from o2o.delivery.dispatch import DispatchConfig, dispatch
@@ -35,7 +34,7 @@ from o2o.delivery.policy import CourierPolicy
 from o2o.orders.models import Fulfilment, Order, OrderStatus
 from o2o.redemption.models import CodeKind, RedemptionCode
 from o2o.regions.models import Region
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import fresh_pg_database
 from tests.factories import make_merchant, make_region, make_store, make_user, token_for
 
 pytestmark = pytest.mark.postgres_only
@@ -105,14 +104,8 @@ def _app(db: Database) -> FastAPI:
 
 @pytest.fixture
 async def db() -> AsyncIterator[Database]:
-    url = await create_pg_database("o2o_couriers")
-    engine = create_engine(url, pool_size=10)
-    database = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
-    try:
+    async with fresh_pg_database("o2o_couriers", pool_size=10) as database:
         yield database
-    finally:
-        await database.dispose()
-        await drop_pg_database(url)
 
 
 async def _held(db: Database) -> dict[int, int]:

@@ -15,10 +15,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from o2o.core.clock import utcnow
-from o2o.core.db import Database, create_engine
+from o2o.core.db import Database
 from o2o.core.errors import DomainError
 from o2o.delivery import assign, by_store, ending, rounds
 from o2o.delivery.dispatch import DispatchConfig, dispatch
@@ -28,7 +27,7 @@ from o2o.orders.models import Order, OrderStatus
 from o2o.payments.service import Providers
 from o2o.regions.models import Region
 from tests.concurrency.test_courier_concurrency import Yard, _counts, _yard
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import fresh_pg_database
 from tests.factories import make_user
 
 pytestmark = pytest.mark.postgres_only
@@ -36,14 +35,8 @@ pytestmark = pytest.mark.postgres_only
 
 @pytest.fixture
 async def db() -> AsyncIterator[Database]:
-    url = await create_pg_database("o2o_ending")
-    engine = create_engine(url, pool_size=16)
-    database = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
-    try:
+    async with fresh_pg_database("o2o_ending", pool_size=16) as database:
         yield database
-    finally:
-        await database.dispose()
-        await drop_pg_database(url)
 
 
 async def _set_status(db: Database, yard: Yard, status: OrderStatus) -> None:

@@ -15,15 +15,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from o2o.core.clock import utcnow
-from o2o.core.db import Database, create_engine
+from o2o.core.db import Database
 from o2o.core.errors import DomainError
 from o2o.delivery import assign, couriers
 from o2o.delivery.models import ACTIVE, MAX_OPEN, Delivery, DeliveryStatus
 from tests.concurrency.test_courier_concurrency import _counts, _yard
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import fresh_pg_database
 from tests.factories import make_user, token_for
 
 pytestmark = pytest.mark.postgres_only
@@ -31,14 +30,8 @@ pytestmark = pytest.mark.postgres_only
 
 @pytest.fixture
 async def db() -> AsyncIterator[Database]:
-    url = await create_pg_database("o2o_reassign")
-    engine = create_engine(url, pool_size=12)
-    database = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
-    try:
+    async with fresh_pg_database("o2o_reassign", pool_size=12) as database:
         yield database
-    finally:
-        await database.dispose()
-        await drop_pg_database(url)
 
 
 async def _holders(db: Database) -> dict[int, int | None]:
